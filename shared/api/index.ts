@@ -1,0 +1,26 @@
+import { defineApi } from './define';
+import { auditProcedures } from './audit';
+import { inventoryProcedures } from './inventory';
+import { operatorProcedures } from './operators';
+import { sessionProcedures } from './session';
+import { systemProcedures } from './system';
+
+/** Every procedure the console offers, by id. */
+export const api = defineApi([
+  ...sessionProcedures,
+  ...systemProcedures,
+  ...operatorProcedures,
+  ...auditProcedures,
+  ...inventoryProcedures,
+]);
+export type Api = typeof api;
+export type ProcedureId = keyof Api & string;
+
+export * from './define';
+export * from './common';
+export * from './secret';
+export * from './audit';
+export * from './inventory';
+export * from './operators';
+export * from './session';
+export * from './system';

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { EVERY_ROLE } from '../roles';
+import { procedure } from './define';
+import { Empty, Timestamp } from './common';
+
+/**
+ * Read-only lists behind the Hosts, GPUs, Clusters, Tenants and Bundles pages.
+ * The capabilities that fill them (SSH hosts, MIG, Kubernetes tenants, offline
+ * bundles) extend these rows as they land.
+ */
+export const HostRow = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  user: z.string(),
+  labels: z.record(z.string(), z.string()),
+  fingerprint: z.string().nullable(),
+  lastSeenAt: Timestamp.nullable(),
+});
+export const GpuRow = z.object({
+  host: z.string(),
+  index: z.number().int(),
+  uuid: z.string(),
+  model: z.string(),
+  memoryMiB: z.number().int(),
+  migMode: z.enum(['enabled', 'disabled', 'unsupported']),
+});
+export const ClusterRow = z.object({
+  name: z.string(),
+  server: z.string(),
+  context: z.string(),
+  addedAt: Timestamp,
+});
+export const TenantRow = z.object({
+  name: z.string(),
+  cluster: z.string(),
+  createdAt: Timestamp,
+});
+export const BundleRow = z.object({
+  name: z.string(),
+  kind: z.string(),
+  version: z.string(),
+  sha256: z.string(),
+  installedAt: Timestamp,
+});
+
+const list = <Id extends string, R extends z.ZodType>(id: Id, summary: string, row: R) =>
+  procedure({ id, summary, input: Empty, output: z.array(row), roles: EVERY_ROLE, audited: false, mutates: false });
+
+export const inventoryProcedures = [
+  list('hosts.list', 'GPU hosts in the inventory.', HostRow),
+  list('gpus.list', 'GPUs discovered on the inventory hosts.', GpuRow),
+  list('clusters.list', 'Kubernetes clusters imported from kubeconfig.', ClusterRow),
+  list('tenants.list', 'Tenants provisioned on the clusters.', TenantRow),
+  list('bundles.list', 'Offline bundles installed on this workstation.', BundleRow),
+] as const;
