@@ -12,9 +12,8 @@ export interface EnvelopeChannel {
 
 export type InputOf<K extends ProcedureId> = z.input<Api[K]['input']>;
 export type OutputOf<K extends ProcedureId> = z.output<Api[K]['output']>;
-export type EventOf<K extends ProcedureId> = Api[K] extends { events: infer E extends z.ZodType }
-  ? z.output<E>
-  : never;
+/** Streamed events of a procedure (unknown for procedures that declare none). */
+export type EventOf<K extends ProcedureId> = z.output<NonNullable<Api[K]['events']>>;
 
 export interface CallOptions<K extends ProcedureId> {
   onEvent?: (event: EventOf<K>) => void;
@@ -52,9 +51,13 @@ export class ConsoleClient {
       const pending: Pending = { resolve: resolve as (o: unknown) => void, reject };
       if (options.onEvent) pending.onEvent = options.onEvent as (event: never) => void;
       this.pending.set(callId, pending);
-      options.signal?.addEventListener('abort', () => this.send({ v: PROTOCOL_VERSION, type: 'cancel', id: callId }), {
-        once: true,
-      });
+      options.signal?.addEventListener(
+        'abort',
+        () => this.send({ v: PROTOCOL_VERSION, type: 'cancel', id: callId }),
+        {
+          once: true,
+        },
+      );
       this.send({ v: PROTOCOL_VERSION, type: 'call', id: callId, procedure: id, input });
     });
   }
@@ -106,6 +109,7 @@ export class ConsoleClient {
 /** The procedures a set of roles may call and that appear in the command palette. */
 export function paletteProcedures(roles: readonly string[]) {
   return Object.values(api).filter(
-    (p) => 'action' in p && p.action?.palette && p.roles !== 'public' && p.roles.some((r) => roles.includes(r)),
+    (p) =>
+      'action' in p && p.action?.palette && p.roles !== 'public' && p.roles.some((r) => roles.includes(r)),
   );
 }

@@ -45,7 +45,15 @@ export const BundleRow = z.object({
 });
 
 const list = <Id extends string, R extends z.ZodType>(id: Id, summary: string, row: R) =>
-  procedure({ id, summary, input: Empty, output: z.array(row), roles: EVERY_ROLE, audited: false, mutates: false });
+  procedure({
+    id,
+    summary,
+    input: Empty,
+    output: z.array(row),
+    roles: EVERY_ROLE,
+    audited: false,
+    mutates: false,
+  });
 
 export const inventoryProcedures = [
   list('hosts.list', 'GPU hosts in the inventory.', HostRow),

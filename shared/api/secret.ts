@@ -50,6 +50,7 @@ export function redact(schema: z.ZodType | undefined, value: unknown, depth = 0)
     }
     return out;
   }
-  if (typeof value === 'string' && value.length > 2000) return `${value.slice(0, 2000)}… (${value.length} chars)`;
+  if (typeof value === 'string' && value.length > 2000)
+    return `${value.slice(0, 2000)}… (${value.length} chars)`;
   return value;
 }

@@ -21,7 +21,10 @@ export const sessionProcedures = [
   procedure({
     id: 'session.signIn',
     summary: 'Sign in with an operator name and passphrase.',
-    input: z.strictObject({ operator: z.string().min(1).max(64), passphrase: secret(z.string().min(1).max(1024)) }),
+    input: z.strictObject({
+      operator: z.string().min(1).max(64),
+      passphrase: secret(z.string().min(1).max(1024)),
+    }),
     output: SessionView,
     roles: 'public',
     audited: true,

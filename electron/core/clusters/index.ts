@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import type { ClusterRow } from '../../../shared/api';
+import type { Db } from '../store';
+
+/** Kubernetes clusters imported from kubeconfig. */
+export function listClusters(db: Db): z.infer<typeof ClusterRow>[] {
+  return db
+    .prepare('SELECT name, server, context, added_at AS addedAt FROM clusters ORDER BY name')
+    .all() as z.infer<typeof ClusterRow>[];
+}
+
+export function countClusters(db: Db): number {
+  return (db.prepare('SELECT count(*) AS n FROM clusters').get() as { n: number }).n;
+}

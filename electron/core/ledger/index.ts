@@ -1,0 +1,1 @@
+export { SqliteAuditSink, type AuditSink, type AuditRecord } from './audit-sink';

@@ -1,0 +1,129 @@
+/**
+ * Forward-only, numbered schema migrations. Each runs in its own transaction and
+ * sets PRAGMA user_version to its number. Never edit a released migration: add one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'workstation, operators, secrets, audit, inventory',
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE operators (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        display_name    TEXT NOT NULL,
+        roles           TEXT NOT NULL,            -- JSON array of role names
+        passphrase_hash TEXT NOT NULL,            -- PHC string, scrypt
+        disabled        INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        last_sign_in_at TEXT
+      ) STRICT;
+
+      -- Failed sign-ins per attempted operator name, for rate limiting across processes.
+      CREATE TABLE sign_in_failures (
+        subject TEXT NOT NULL,
+        at      TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX sign_in_failures_subject ON sign_in_failures(subject, at);
+
+      -- The data-encryption key, wrapped once per way of unlocking it.
+      CREATE TABLE secret_keys (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('operator-passphrase', 'os-keyring')),
+        operator_id INTEGER REFERENCES operators(id) ON DELETE CASCADE,
+        kdf         TEXT,                         -- PHC-style scrypt parameters and salt
+        wrapped     BLOB NOT NULL,                -- AES-256-GCM: nonce(12) | ciphertext | tag(16)
+        created_at  TEXT NOT NULL,
+        UNIQUE (kind, operator_id)
+      ) STRICT;
+
+      CREATE TABLE secrets (
+        name       TEXT PRIMARY KEY,
+        sealed     BLOB NOT NULL,                 -- AES-256-GCM under the data-encryption key
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE audit_entries (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        operator    TEXT,
+        roles       TEXT NOT NULL,                -- JSON array
+        method      TEXT,
+        procedure   TEXT NOT NULL,
+        target      TEXT,
+        input       TEXT NOT NULL,                -- JSON, secrets redacted
+        outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),
+        error       TEXT,
+        duration_ms REAL NOT NULL,
+        transport   TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX audit_entries_operator ON audit_entries(operator, seq);
+      CREATE INDEX audit_entries_at ON audit_entries(at);
+      CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+      CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+
+      CREATE TABLE hosts (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        address      TEXT NOT NULL,
+        port         INTEGER NOT NULL DEFAULT 22,
+        user         TEXT NOT NULL,
+        labels       TEXT NOT NULL DEFAULT '{}',  -- JSON object
+        fingerprint  TEXT,                        -- pinned host key, SHA256:…
+        last_seen_at TEXT,
+        created_at   TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE gpus (
+        host_id    INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        uuid       TEXT NOT NULL UNIQUE,
+        model      TEXT NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        mig_mode   TEXT NOT NULL CHECK (mig_mode IN ('enabled', 'disabled', 'unsupported')),
+        PRIMARY KEY (host_id, idx)
+      ) STRICT;
+
+      CREATE TABLE clusters (
+        id       INTEGER PRIMARY KEY,
+        name     TEXT NOT NULL UNIQUE,
+        server   TEXT NOT NULL,
+        context  TEXT NOT NULL,
+        added_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE tenants (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+        created_at TEXT NOT NULL,
+        UNIQUE (cluster_id, name)
+      ) STRICT;
+
+      CREATE TABLE bundles (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        installed_at TEXT NOT NULL,
+        UNIQUE (name, version)
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,0 +1,1 @@
+declare const __ENCLAVE_VERSION__: string;
