@@ -13,5 +13,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     pool: 'forks',
+    globalSetup: ['test/setup/build.ts'],
   },
 });

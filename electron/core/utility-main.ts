@@ -5,18 +5,13 @@
  * This file does not import 'electron': it only sees `process.parentPort`.
  */
 import { ConsoleError } from '../../shared/errors';
-import { closeConnection, newConnection, openConsole, type ConsoleCore } from './index';
+import { serveMessagePort, type MessagePortLike } from './api';
+import { openConsole, type ConsoleCore } from './index';
 import type { OsKeyring } from './store';
 import type { CoreToMain, MainToCore } from './utility-protocol';
 
-interface PortLike {
-  on(event: 'message', listener: (e: { data: unknown }) => void): void;
-  on(event: 'close', listener: () => void): void;
-  postMessage(message: unknown): void;
-  start(): void;
-}
 interface ParentPort {
-  on(event: 'message', listener: (e: { data: MainToCore; ports: PortLike[] }) => void): void;
+  on(event: 'message', listener: (e: { data: MainToCore; ports: MessagePortLike[] }) => void): void;
   postMessage(message: CoreToMain): void;
 }
 
@@ -69,13 +64,6 @@ parentPort.on('message', ({ data, ports }) => {
     );
   } else if (data.type === 'connect' && core && ports[0]) {
     const port = ports[0];
-    void core.then(({ dispatcher }) => {
-      const connection = newConnection('electron');
-      port.on('message', (e) =>
-        dispatcher.receive(connection, e.data, (envelope) => port.postMessage(JSON.stringify(envelope))),
-      );
-      port.on('close', () => closeConnection(connection));
-      port.start();
-    });
+    void core.then(({ dispatcher }) => serveMessagePort(dispatcher, port));
   }
 });

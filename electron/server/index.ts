@@ -123,6 +123,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   }
 
   function accept(ws: WebSocket, req: IncomingMessage) {
+    // Protocol violations (e.g. a frame above maxPayload) close the socket with their own code; nothing to add.
+    ws.on('error', () => undefined);
     const send = (envelope: ServerEnvelope) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(envelope));
     };

@@ -173,7 +173,8 @@ export class Dispatcher {
             hint: `it needs one of: ${spec.roles.join(', ')}`,
           },
         );
-        this.audit(spec, connection, session, input.data, 'denied', error.message, started);
+        // Denials are always recorded, even for procedures whose allowed calls are not.
+        this.audit(spec, connection, session, input.data, 'denied', error.message, started, true);
         fail(error);
         return;
       }
@@ -248,8 +249,9 @@ export class Dispatcher {
     outcome: 'ok' | 'denied' | 'error',
     error: string | null,
     started: number,
+    always = false,
   ): void {
-    if (!spec.audited) return;
+    if (!spec.audited && !always) return;
     let target: string | null;
     try {
       target = spec.target?.(input) ?? null;

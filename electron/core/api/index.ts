@@ -9,3 +9,4 @@ export {
 export { newConnection, closeConnection, type Connection, type TransportKind } from './connection';
 export { inProcessChannel } from './in-process';
 export { createHandlers, type CoreServices } from './handlers';
+export { serveMessagePort, type MessagePortLike } from './message-port';

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, rolesAllow, type AnyProcedure, type ProcedureId } from '../../shared/api';
+import type { ConsoleError } from '../../shared/errors';
+import { ROLES, type Role } from '../../shared/roles';
+import { ADMIN, openTestCore, type TestCore } from '../support/core';
+
+/**
+ * Every procedure × every role, through the real dispatcher. A new procedure
+ * without a sample input here fails the suite, so none can slip past the matrix.
+ */
+let n = 0;
+const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
+  'session.status': () => ({}),
+  'session.signIn': () => ({ operator: ADMIN.name, passphrase: ADMIN.passphrase }),
+  'session.signOut': () => ({}),
+  'setup.createFirstAdmin': () => ({
+    name: 'second',
+    displayName: 'Second',
+    passphrase: 'another long passphrase',
+  }),
+  'system.info': () => ({}),
+  'system.overview': () => ({}),
+  'system.selfCheck': () => ({}),
+  'operators.list': () => ({}),
+  'operators.create': () => ({
+    name: `matrix${++n}`,
+    displayName: 'Matrix',
+    roles: ['viewer'],
+    passphrase: 'a long enough passphrase',
+  }),
+  'audit.list': () => ({ limit: 5 }),
+  'hosts.list': () => ({}),
+  'gpus.list': () => ({}),
+  'clusters.list': () => ({}),
+  'tenants.list': () => ({}),
+  'bundles.list': () => ({}),
+};
+
+let t: TestCore;
+beforeAll(async () => {
+  t = await openTestCore();
+});
+afterAll(() => t.close());
+
+const procedures = Object.values(api) as AnyProcedure[];
+
+describe('permission matrix', () => {
+  it('has a sample input for every procedure', () => {
+    expect(Object.keys(SAMPLE_INPUT).sort()).toEqual(procedures.map((p) => p.id).sort());
+  });
+
+  for (const p of procedures) {
+    for (const role of ROLES) {
+      const allowed = rolesAllow(p, [role]);
+      it(`${p.id} × ${role}: ${allowed ? 'allowed' : 'denied'}`, async () => {
+        const client = await t.connectAs([role as Role]);
+        const before = t.core.audit.count();
+        const outcome = await client
+          .call(p.id as ProcedureId, SAMPLE_INPUT[p.id as ProcedureId]() as never)
+          .then(
+            () => 'ok',
+            (e: ConsoleError) => e.code,
+          );
+        if (allowed) {
+          expect(outcome).not.toBe('FORBIDDEN');
+          expect(outcome).not.toBe('UNAUTHENTICATED');
+          expect(outcome).not.toBe('BAD_REQUEST');
+        } else {
+          expect(outcome).toBe('FORBIDDEN');
+        }
+        // Audited procedures leave exactly one entry per call; denials are recorded for every procedure.
+        expect(t.core.audit.count() - before).toBe(p.audited || !allowed ? 1 : 0);
+        if (!allowed) {
+          const [entry] = t.core.audit.list({ limit: 1 }).entries;
+          expect(entry).toMatchObject({ procedure: p.id, outcome: 'denied', roles: [role] });
+        }
+      });
+    }
+
+    it(`${p.id} signed out: ${p.roles === 'public' ? 'allowed' : 'refused'}`, async () => {
+      const outcome = await t
+        .connect()
+        .call(p.id as ProcedureId, SAMPLE_INPUT[p.id as ProcedureId]() as never)
+        .then(
+          () => 'ok',
+          (e: ConsoleError) => e.code,
+        );
+      if (p.roles === 'public') expect(outcome).not.toBe('FORBIDDEN');
+      else expect(outcome).toBe('UNAUTHENTICATED');
+    });
+  }
+});
