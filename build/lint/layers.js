@@ -16,14 +16,15 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Layer of a repo-relative path, or undefined for unrestricted code (tests, benches, build). */
 export function layerOf(relativePath) {
   const p = relativePath.split(path.sep).join('/');
-  if (p.startsWith('shared/')) return 'shared';
-  if (p.startsWith('offline-bundles/')) return 'offline-bundles';
-  if (p.startsWith('electron/core/')) return 'core';
-  if (p.startsWith('electron/main/')) return 'main';
-  if (p.startsWith('electron/preload/')) return 'preload';
-  if (p.startsWith('electron/server/')) return 'server';
-  if (p.startsWith('electron/cli/')) return 'cli';
-  if (p.startsWith('renderer/')) return 'renderer';
+  const under = (dir) => p === dir || p.startsWith(`${dir}/`);
+  if (under('shared')) return 'shared';
+  if (under('offline-bundles')) return 'offline-bundles';
+  if (under('electron/core')) return 'core';
+  if (under('electron/main')) return 'main';
+  if (under('electron/preload')) return 'preload';
+  if (under('electron/server')) return 'server';
+  if (under('electron/cli')) return 'cli';
+  if (under('renderer')) return 'renderer';
   return undefined;
 }
 
