@@ -6,8 +6,7 @@ import { ErrorBodySchema } from './errors';
  * in-process for the CLI) carries exactly these, serialised as JSON text.
  */
 export const PROTOCOL_VERSION = 1;
-/** Largest envelope a transport accepts, in UTF-16 code units of the JSON text. */
-export const MAX_ENVELOPE_CHARS = 1_000_000;
+export { MAX_ENVELOPE_CHARS } from './limits';
 
 const CallId = z.string().min(1).max(64);
 

@@ -198,7 +198,6 @@ const fake = vi.hoisted(() => {
       readonly port1 = { name: 'port1' };
       readonly port2 = { name: 'port2' };
     },
-    nativeTheme: { themeSource: 'system' },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => void state.privilegedSchemes.push(...schemes),
     },
@@ -534,6 +533,7 @@ describe('static: the window and its webPreferences', () => {
       webviewTag: 'false',
       navigateOnDragDrop: 'false',
       spellcheck: 'false',
+      disableBlinkFeatures: "'Auxclick'",
     };
     for (const [flag, value] of Object.entries(required)) expect(values.get(flag), flag).toBe(value);
     expect(values.has('preload')).toBe(true);
@@ -552,23 +552,30 @@ describe('static: the window and its webPreferences', () => {
 });
 
 describe('static: who may use Electron, and how', () => {
-  it("only electron/main and electron/preload import 'electron', and policy.ts does not", () => {
+  // `npm start`'s launcher asks the npm package for the binary's path (it never runs in a test).
+  const LAUNCHERS = new Set(['build/start.mjs']);
+
+  it("only electron/main and electron/preload import 'electron' (not policy.ts, not any test)", () => {
     const offenders: string[] = [];
     for (const file of sourceFiles(ROOT)) {
       const rel = path.relative(ROOT, file).split(path.sep).join('/');
       const importsElectron = moduleSpecifiers(parse(file)).some(
         (s) => s === 'electron' || s.startsWith('electron/'),
       );
-      const allowed = rel.startsWith('electron/main/') || rel.startsWith('electron/preload/');
+      const allowed =
+        rel.startsWith('electron/main/') || rel.startsWith('electron/preload/') || LAUNCHERS.has(rel);
       if (importsElectron && (!allowed || rel === 'electron/main/policy.ts')) offenders.push(rel);
     }
     expect(offenders).toEqual([]);
   });
 
-  it('the preload imports only electron (contextBridge, ipcRenderer) and type-only modules', () => {
+  it('the preload imports only electron (contextBridge, ipcRenderer), the shared limits and types', () => {
     const imports = preloadSource.statements.filter(ts.isImportDeclaration);
     const runtime = imports.filter((i) => !i.importClause?.isTypeOnly);
-    expect(runtime.map((i) => (i.moduleSpecifier as ts.StringLiteral).text)).toEqual(['electron']);
+    expect(runtime.map((i) => (i.moduleSpecifier as ts.StringLiteral).text)).toEqual([
+      'electron',
+      '../../shared/limits',
+    ]);
     const names = runtime[0]?.importClause?.namedBindings;
     expect(names && ts.isNamedImports(names) ? names.elements.map((e) => e.name.text).sort() : []).toEqual([
       'contextBridge',
@@ -644,45 +651,45 @@ describe('static: who may use Electron, and how', () => {
     expect(found).toEqual([]);
   });
 
-  it('the preload size limit equals MAX_ENVELOPE_CHARS in shared/protocol.ts', () => {
-    const decl = descendants(preloadSource).find(
-      (n): n is ts.VariableDeclaration =>
-        ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === 'MAX_ENVELOPE_CHARS',
+  it('the preload takes its size limit from shared/limits (zod-free), not a copy', () => {
+    const imports = descendants(preloadSource).filter(ts.isImportDeclaration);
+    const limits = imports.find(
+      (i) => (i.moduleSpecifier as ts.StringLiteral).text === '../../shared/limits',
     );
-    expect(decl?.initializer && ts.isNumericLiteral(decl.initializer)).toBe(true);
-    expect(Number((decl!.initializer as ts.NumericLiteral).text.replaceAll('_', ''))).toBe(
-      MAX_ENVELOPE_CHARS,
-    );
+    expect(limits?.getText(preloadSource)).toContain('MAX_ENVELOPE_CHARS');
+    expect(MAX_ENVELOPE_CHARS).toBe(1_000_000);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 // The bundles, built the way build/build.mjs builds them (in memory).
 
-async function bundle(entry: string, format: 'esm' | 'cjs'): Promise<string> {
+/** The options build/build.mjs uses for these two entries. */
+async function bundle(entry: string, kind: 'main' | 'preload'): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
-    platform: 'node',
-    format,
-    external: ['electron'],
+    target: 'node20',
     write: false,
     logLevel: 'silent',
+    ...(kind === 'main'
+      ? { platform: 'node', format: 'esm', packages: 'external' }
+      : { platform: 'browser', format: 'cjs', external: ['electron'] }),
   });
   return result.outputFiles[0]!.text;
 }
 
 describe('bundles', () => {
   it('the preload bundle requires nothing but electron and stays small', async () => {
-    const text = await bundle(PRELOAD_FILE, 'cjs');
+    const text = await bundle(PRELOAD_FILE, 'preload');
     const required = [...text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
     expect([...new Set(required)]).toEqual(['electron']);
     // A sandboxed preload cannot load modules; zod or other libraries must not be inlined.
     expect(text.length).toBeLessThan(10_000);
   });
 
-  it('the main bundle imports only electron and Node built-ins (no native modules)', async () => {
-    const text = await bundle(path.join(MAIN_DIR, 'index.ts'), 'esm');
+  it('the main bundle imports only electron and Node built-ins (no npm packages, no native modules)', async () => {
+    const text = await bundle(path.join(MAIN_DIR, 'index.ts'), 'main');
     const imported = [...text.matchAll(/^import\s[^'"]*["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
     const builtins = new Set(builtinModules);
     const other = imported.filter((s) => s !== 'electron' && !s.startsWith('node:') && !builtins.has(s));
@@ -706,7 +713,7 @@ describe('composition root (electron/main/index.ts) against a fake Electron', ()
     process.env.ENCLAVE_DATA_DIR = dataDir;
     fake.state.keyringBackend = 'basic_text';
     await import('../../electron/main/index');
-    await vi.waitFor(() => expect(fake.FakeBrowserWindow.created).toHaveLength(1));
+    await vi.waitFor(() => expect(fake.state.children).toHaveLength(1));
     window = fake.FakeBrowserWindow.created[0]!;
   });
 
@@ -884,6 +891,31 @@ describe('composition root (electron/main/index.ts) against a fake Electron', ()
   });
 });
 
+describe('application menu', () => {
+  type Item = { role?: string; label?: string; submenu?: Item[] };
+  const flatten = (items: Item[]): Item[] => items.flatMap((i) => [i, ...flatten(i.submenu ?? [])]);
+  const menuItems = async (devtools: boolean) => {
+    const { buildMenu } = await import('../../electron/main/menu');
+    return flatten((buildMenu(devtools) as unknown as { template: Item[] }).template);
+  };
+
+  it('offers DevTools only when unpackaged', async () => {
+    expect((await menuItems(false)).some((i) => i.role === 'toggleDevTools')).toBe(false);
+    expect((await menuItems(true)).some((i) => i.role === 'toggleDevTools')).toBe(true);
+  });
+
+  it('has File > Quit, View > Reload and zoom, Help > About', async () => {
+    const items = await menuItems(false);
+    for (const role of ['quit', 'reload', 'resetZoom', 'zoomIn', 'zoomOut']) {
+      expect(
+        items.some((i) => i.role === role),
+        role,
+      ).toBe(true);
+    }
+    expect(items.some((i) => i.label === 'About Enclave Console')).toBe(true);
+  });
+});
+
 describe('CoreProcess with a real keyring', () => {
   it('reports the keyring, seals and opens blobs, and gives up with a clear error after repeated crashes', async () => {
     fake.state.keyringBackend = 'gnome_libsecret';
@@ -924,6 +956,49 @@ describe('CoreProcess with a real keyring', () => {
     child().emit('exit', 1);
     expect(onFatal).toHaveBeenCalledWith(expect.stringMatching(/stopped unexpectedly \(exit code 1\)/));
     error.mockRestore();
+  });
+
+  it('never delivers a keyring answer to a core restarted in the meantime', async () => {
+    fake.state.keyringBackend = 'gnome_libsecret';
+    const { CoreProcess } = await import('../../electron/main/core-process');
+    const core = new CoreProcess({
+      modulePath: '/x/core-process.mjs',
+      dataDir: '/d',
+      onFatal: vi.fn(),
+      onRestarted: vi.fn(),
+    });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await core.start();
+    const old = fake.state.children.at(-1)!;
+    old.emit('message', { type: 'keyring.encrypt', id: 1, data: 'c2VjcmV0' });
+    old.emit('exit', 1); // before the (async) encryption finishes
+    await settle();
+    const fresh = fake.state.children.at(-1)!;
+    expect(fresh).not.toBe(old);
+    expect(fresh.posted.map((p) => p.message.type)).toEqual(['start']);
+    expect(old.posted.map((p) => p.message.type)).toEqual(['start']);
+    error.mockRestore();
+  });
+
+  it('holds a connection made before the core exists until the core is ready', async () => {
+    const { CoreProcess } = await import('../../electron/main/core-process');
+    const core = new CoreProcess({
+      modulePath: '/x/core-process.mjs',
+      dataDir: '/d',
+      onFatal: vi.fn(),
+      onRestarted: vi.fn(),
+    });
+    const port = { name: 'early' };
+    core.connect(port as never, 'app://enclave');
+    await core.start();
+    const child = fake.state.children.at(-1)!;
+    expect(child.posted.map((p) => p.message.type)).toEqual(['start']);
+    child.emit('message', { type: 'ready' });
+    await settle();
+    expect(child.posted.at(-1)).toEqual({
+      message: { type: 'connect', origin: 'app://enclave' },
+      transfer: [port],
+    });
   });
 
   it('does not restart after the core reports a fatal error', async () => {
