@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEntryView } from '../../shared/api';
+import { readFileSync } from 'node:fs';
+import { ConsoleError } from '../../shared/errors';
 import { alreadyInitialised } from '../core/identity';
+import { parseVerifierKey, verifyExport, verifyTlogProof } from '../core/ledger';
 import { startHarness } from '../server';
-import { UsageError } from './exit-codes';
+import { EXIT, UsageError } from './exit-codes';
 import { openCliCore, readPassphrase, signIn, type CliCore } from './session';
 import { formatFields, formatTable } from './table';
 
@@ -160,11 +163,11 @@ export const COMMANDS: Command[] = [
         if (ctx.json) return ctx.print(JSON.stringify({ entries, total }, null, 2));
         ctx.print(
           formatTable(
-            ['SEQ', 'TIME', 'OPERATOR', 'ACTION', 'TARGET', 'OUTCOME'],
+            ['INDEX', 'TIME', 'OPERATOR', 'ACTION', 'TARGET', 'OUTCOME'],
             entries.map((e) => [
-              String(e.seq),
-              e.at,
-              e.operator ?? '-',
+              String(e.index),
+              e.time,
+              e.operator?.subject ?? '-',
               e.procedure,
               e.target ?? '-',
               e.outcome + (e.error ? `: ${e.error}` : ''),
@@ -175,4 +178,157 @@ export const COMMANDS: Command[] = [
       });
     },
   },
+  {
+    words: ['audit', 'verify'],
+    usage: 'audit verify',
+    summary: 'Recompute the whole ledger and check every checkpoint; exits 3 at the first problem.',
+    options: [],
+    async run(ctx) {
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const report = await cli.client.call('audit.verify', {});
+        if (ctx.json) ctx.print(JSON.stringify(report, null, 2));
+        else {
+          ctx.print(
+            report.ok
+              ? `The ledger verifies: ${report.entries} entries, ${report.checkpointsChecked} checkpoints checked in ${report.durationMs} ms.`
+              : `The ledger does NOT verify (${report.entries} entries):`,
+          );
+          for (const p of report.problems)
+            ctx.print(`  ${p.index === null ? '' : `entry ${p.index}: `}${p.reason}`);
+          if (report.unsignedTail > 0) {
+            ctx.print(
+              `${report.unsignedTail} newest entries are not signed yet (written while the key was locked).`,
+            );
+          }
+        }
+        return report.ok ? EXIT.done : EXIT.refused;
+      });
+    },
+  },
+  {
+    words: ['audit', 'proof'],
+    usage: 'audit proof --index N',
+    summary: 'Print one entry with its inclusion proof as a c2sp.org/tlog-proof file.',
+    options: ['index'],
+    async run(ctx) {
+      const index = Number(str(ctx.options.index));
+      if (!Number.isSafeInteger(index) || index < 0)
+        throw new UsageError('audit proof needs --index N (an entry index)');
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const proof = await cli.client.call('audit.proof', { index });
+        if (ctx.json) ctx.print(JSON.stringify(proof, null, 2));
+        else process.stdout.write(proof.tlogProof);
+      });
+    },
+  },
+  {
+    words: ['audit', 'export'],
+    usage: 'audit export --to DIR [--full]',
+    summary: 'Export the ledger (new entries since the last export, or all with --full) to removable media.',
+    options: ['to', 'full'],
+    async run(ctx) {
+      const to = str(ctx.options.to);
+      if (!to) throw new UsageError('audit export needs --to DIR (the mounted medium or a folder on it)');
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        let last = '';
+        const result = await cli.client.call(
+          'audit.export',
+          { to: path.resolve(to), full: ctx.options.full === true },
+          {
+            onEvent: (e) => {
+              const line = `${e.phase} ${Math.min(100, Math.round((100 * e.bytes) / Math.max(1, e.totalBytes)))}%`;
+              if (!ctx.json && line !== last && process.stderr.isTTY)
+                process.stderr.write(`\r${line.padEnd(24)}`);
+              last = line;
+            },
+          },
+        );
+        if (!ctx.json && process.stderr.isTTY) process.stderr.write('\n');
+        if (ctx.json) return ctx.print(JSON.stringify(result, null, 2));
+        ctx.print(`Exported entries ${result.from}–${result.to - 1} to ${result.folder}`);
+        ctx.print(
+          `${result.files.length} files, ${result.bytes} bytes, read back from the medium (${result.readBack}).`,
+        );
+        ctx.print(`Keep ${result.folder}/checkpoint: the next export is verified against it (--previous).`);
+      });
+    },
+  },
+  {
+    words: ['audit', 'verify-export'],
+    usage: 'audit verify-export DIR [--previous CHECKPOINT_FILE] [--key VERIFIER_KEY|FILE]',
+    summary: 'Verify an audit export offline, on any machine; exits 3 with the first problem.',
+    options: ['previous', 'key'],
+    async run(ctx) {
+      const dir = ctx.positionals[0];
+      if (!dir || ctx.positionals.length > 1) throw new UsageError('audit verify-export takes one folder');
+      const key = readKeyOption(str(ctx.options.key));
+      const previousFile = str(ctx.options.previous);
+      const previous = previousFile !== undefined ? readText(previousFile, '--previous') : undefined;
+      const report = verifyExport(dir, { ...(key ? { key } : {}), ...(previous ? { previous } : {}) });
+      if (ctx.json) ctx.print(JSON.stringify(report, null, 2));
+      else if (report.ok) {
+        ctx.print(
+          `The export verifies: entries ${report.from}–${(report.to ?? 1) - 1} of ${report.origin}, signed at ${report.signedAt}.`,
+        );
+        for (const c of report.checks) ctx.print(`  ✓ ${c}`);
+        if (report.keySource === 'export') {
+          ctx.print(
+            'Note: the key came from the export itself. Pass --key with the key shown in Settings to pin it.',
+          );
+        }
+      } else {
+        const p = report.problem;
+        ctx.print(
+          `The export does NOT verify: ${p?.file ? `${p.file}: ` : ''}${p?.index !== null && p?.index !== undefined ? `entry ${p.index}: ` : ''}${p?.reason}`,
+        );
+      }
+      return report.ok ? EXIT.done : EXIT.refused;
+    },
+  },
+  {
+    words: ['audit', 'verify-proof'],
+    usage: 'audit verify-proof FILE --key VERIFIER_KEY|FILE',
+    summary: 'Verify a tlog-proof file from `audit proof` offline.',
+    options: ['key'],
+    async run(ctx) {
+      const file = ctx.positionals[0];
+      const key = readKeyOption(str(ctx.options.key));
+      if (!file || !key)
+        throw new UsageError('audit verify-proof needs FILE and --key (the ledger verifier key)');
+      let checked;
+      try {
+        checked = verifyTlogProof(readText(file, 'FILE'), parseVerifierKey(key));
+      } catch (error) {
+        throw new ConsoleError('FORBIDDEN', `the proof does not verify: ${(error as Error).message}`);
+      }
+      if (ctx.json) ctx.print(JSON.stringify(checked, null, 2));
+      else
+        ctx.print(
+          `Entry ${checked.index} is in the ledger (tree size ${checked.treeSize}, signed by the given key).`,
+        );
+    },
+  },
 ];
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${what}: cannot read ${file}`);
+  }
+}
+
+/** --key takes the verifier key itself or a file holding it (e.g. ledger-key.pub from a trusted export). */
+function readKeyOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.includes('+') ? value : readText(value, '--key');
+  try {
+    parseVerifierKey(text);
+  } catch (error) {
+    throw new UsageError(`--key: ${(error as Error).message}`);
+  }
+  return text.trim();
+}

@@ -2,14 +2,14 @@ import { api } from '../../shared/api';
 import { createHandlers, Dispatcher, type Logger } from './api';
 import { systemClock, type Clock } from './clock';
 import { Identity } from './identity';
-import { SqliteAuditSink, type AuditSink } from './ledger';
+import { FileWitness, Ledger, ledgerSignerSource, type AuditRecord } from './ledger';
 import { openDatabase, SecretsVault, type Db, type OsKeyring } from './store';
 
 export interface ConsoleCore {
   dataDir: string;
   db: Db;
   dispatcher: Dispatcher;
-  audit: AuditSink;
+  ledger: Ledger;
   identity: Identity;
   vault: SecretsVault;
   close(): void;
@@ -21,6 +21,11 @@ export interface OpenOptions {
   /** The OS keyring from the Electron shell, when it has a real one. */
   keyring?: OsKeyring;
   log?: Logger;
+  /**
+   * Record start and stop in the ledger: for the long-running console (Electron,
+   * `enclave serve`), not for each short CLI command.
+   */
+  recordLifecycle?: boolean;
 }
 
 const stderrLog: Logger = {
@@ -32,26 +37,52 @@ const stderrLog: Logger = {
 /** Opens the console's data directory and wires the dispatcher. Used by Electron, the harness, the CLI and tests. */
 export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
   const clock = options.clock ?? systemClock;
+  const log = options.log ?? stderrLog;
   const db = openDatabase(options.dataDir);
   const vault = new SecretsVault(db, options.keyring);
   await vault.unlockWithKeyring();
   const identity = new Identity(db, vault, clock);
-  const audit = new SqliteAuditSink(db);
+  const witness = new FileWitness(options.dataDir, (error) =>
+    log.error('could not write the outside copy of the checkpoint', error),
+  );
+  const ledger = new Ledger(db, {
+    clock,
+    witness,
+    signer: ledgerSignerSource(db, vault),
+    workstationId: () => identity.workstationId(),
+  });
   const dispatcher = new Dispatcher({
     api,
-    handlers: createHandlers({ db, dataDir: options.dataDir, identity, vault, audit }),
-    audit,
+    handlers: createHandlers({ db, dataDir: options.dataDir, identity, vault, ledger, witness, clock }),
+    audit: ledger,
     clock,
-    log: options.log ?? stderrLog,
+    log,
   });
+  const lifecycle = (procedure: string): AuditRecord => ({
+    time: clock.now().toISOString(),
+    operator: null,
+    procedure,
+    target: null,
+    input: { version: __ENCLAVE_VERSION__, pid: process.pid },
+    outcome: 'ok',
+    error: null,
+    durationMs: 0,
+    transport: 'system',
+  });
+  if (options.recordLifecycle) ledger.append(lifecycle('system.start'));
   return {
     dataDir: options.dataDir,
     db,
     dispatcher,
-    audit,
+    ledger,
     identity,
     vault,
-    close: () => db.close(),
+    close() {
+      if (!db.open) return;
+      if (options.recordLifecycle) ledger.append(lifecycle('system.stop'));
+      ledger.close();
+      db.close();
+    },
   };
 }
 

@@ -13,6 +13,8 @@ export const SystemInfo = z.object({
   initialised: z.boolean(),
   secretsProtection: SecretsProtection,
   runtime: z.string(),
+  /** The workstation's ledger key, for auditors to pin (null before init). */
+  ledgerKey: z.object({ verifierKey: z.string(), openssh: z.string() }).nullable(),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 

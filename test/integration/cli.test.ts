@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
+import { SCHEMA_VERSION } from '../../electron/core/store';
 import { CLI, enclave } from '../support/cli';
 
 const dirs: string[] = [];
@@ -34,7 +35,15 @@ describe('enclave CLI', () => {
 
     const info = await enclave(['info', '--json', '--data-dir', dir]);
     const parsed = JSON.parse(info.stdout) as Record<string, unknown>;
-    expect(parsed).toMatchObject({ version: '0.1.0', dataDir: dir, schemaVersion: 1, initialised: true });
+    expect(parsed).toMatchObject({
+      version: '0.1.0',
+      dataDir: dir,
+      schemaVersion: SCHEMA_VERSION,
+      initialised: true,
+    });
+    expect((parsed.ledgerKey as { verifierKey: string }).verifierKey).toMatch(
+      /^enclave-console\.local\/[0-9a-f-]{36}\/audit\+[0-9a-f]{8}\+/,
+    );
     expect(parsed.workstationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     // ENCLAVE_DATA_DIR works the same as --data-dir.
     const viaEnv = await enclave(['info', '--json'], { ENCLAVE_DATA_DIR: dir });
@@ -86,7 +95,7 @@ describe('enclave CLI', () => {
     const dir = fresh();
     await enclave(['init', '--admin', 'alice', '--data-dir', dir], { ENCLAVE_PASSPHRASE: PASS });
     const table = await enclave(['audit', 'list', '--data-dir', dir], asAdmin);
-    expect(table.stdout.split('\n')[0]).toMatch(/^SEQ\s+TIME\s+OPERATOR\s+ACTION\s+TARGET\s+OUTCOME$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^INDEX\s+TIME\s+OPERATOR\s+ACTION\s+TARGET\s+OUTCOME$/);
     expect(table.stdout).toContain('setup.createFirstAdmin');
     const none = await enclave(
       ['audit', 'list', '--json', '--operator', 'nobody', '--data-dir', dir],
@@ -172,5 +181,56 @@ describe('enclave CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('audit verify, proof, export, and verify-export on a second, fresh data directory', async () => {
+    const dir = fresh();
+    await enclave(['init', '--admin', 'alice', '--data-dir', dir], { ENCLAVE_PASSPHRASE: PASS });
+    const verify = await enclave(['audit', 'verify', '--json', '--data-dir', dir], asAdmin);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, problems: [] });
+
+    const proof = await enclave(['audit', 'proof', '--index', '0', '--data-dir', dir], asAdmin);
+    expect(proof.stdout).toMatch(/^c2sp\.org\/tlog-proof@v1\nextra [A-Za-z0-9+/=]+\nindex 0\n/);
+    const key = (
+      JSON.parse((await enclave(['info', '--json', '--data-dir', dir])).stdout) as {
+        ledgerKey: { verifierKey: string };
+      }
+    ).ledgerKey.verifierKey;
+    const proofFile = path.join(fresh(), 'entry-0.tlog-proof');
+    writeFileSync(proofFile, proof.stdout);
+    const checked = await enclave(['audit', 'verify-proof', proofFile, '--key', key]);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(/Entry 0 is in the ledger/);
+    writeFileSync(proofFile, proof.stdout.replace('index 0', 'index 1'));
+    expect((await enclave(['audit', 'verify-proof', proofFile, '--key', key])).code).toBe(3);
+
+    const medium = fresh();
+    const exported = await enclave(['audit', 'export', '--to', medium, '--json', '--data-dir', dir], asAdmin);
+    expect(exported.code, exported.stderr).toBe(0);
+    const { folder, to } = JSON.parse(exported.stdout) as { folder: string; to: number };
+    // A second machine: a fresh data directory that has never seen this workstation.
+    const elsewhere = fresh();
+    const ok = await enclave(['audit', 'verify-export', folder, '--key', key, '--data-dir', elsewhere]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`The export verifies: entries 0–${to - 1}`));
+    // Tampered: one entry edited in place.
+    const entries = path.join(folder, 'entries.jsonl');
+    writeFileSync(entries, readFileSync(entries, 'utf8').replace('"alice"', '"mallet"'));
+    const bad = await enclave([
+      'audit',
+      'verify-export',
+      folder,
+      '--key',
+      key,
+      '--json',
+      '--data-dir',
+      elsewhere,
+    ]);
+    expect(bad.code).toBe(3);
+    expect(JSON.parse(bad.stdout).problem).toMatchObject({
+      file: 'entries.jsonl',
+      reason: expect.stringMatching(/changed after it was signed/),
+    });
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, rolesAllow, type AnyProcedure, type ProcedureId } from '../../shared/api';
 import type { ConsoleError } from '../../shared/errors';
@@ -29,6 +32,11 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
     passphrase: 'a long enough passphrase',
   }),
   'audit.list': () => ({ limit: 5 }),
+  'audit.status': () => ({}),
+  'audit.verify': () => ({}),
+  'audit.proof': () => ({ index: 0 }),
+  'audit.media': () => ({}),
+  'audit.export': () => ({ to: exportTarget }),
   'hosts.list': () => ({}),
   'gpus.list': () => ({}),
   'clusters.list': () => ({}),
@@ -37,10 +45,15 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
 };
 
 let t: TestCore;
+let exportTarget: string;
 beforeAll(async () => {
   t = await openTestCore();
+  exportTarget = mkdtempSync(path.join(tmpdir(), 'enclave-matrix-export-'));
 });
-afterAll(() => t.close());
+afterAll(() => {
+  t.close();
+  rmSync(exportTarget, { recursive: true, force: true });
+});
 
 const procedures = Object.values(api) as AnyProcedure[];
 
@@ -54,7 +67,7 @@ describe('permission matrix', () => {
       const allowed = rolesAllow(p, [role]);
       it(`${p.id} × ${role}: ${allowed ? 'allowed' : 'denied'}`, async () => {
         const client = await t.connectAs([role as Role]);
-        const before = t.core.audit.count();
+        const before = t.core.ledger.count();
         const outcome = await client
           .call(p.id as ProcedureId, SAMPLE_INPUT[p.id as ProcedureId]() as never)
           .then(
@@ -69,10 +82,10 @@ describe('permission matrix', () => {
           expect(outcome).toBe('FORBIDDEN');
         }
         // Audited procedures leave exactly one entry per call; denials are recorded for every procedure.
-        expect(t.core.audit.count() - before).toBe(p.audited || !allowed ? 1 : 0);
+        expect(t.core.ledger.count() - before).toBe(p.audited || !allowed ? 1 : 0);
         if (!allowed) {
-          const [entry] = t.core.audit.list({ limit: 1 }).entries;
-          expect(entry).toMatchObject({ procedure: p.id, outcome: 'denied', roles: [role] });
+          const [entry] = t.core.ledger.list({ limit: 1 }).entries;
+          expect(entry).toMatchObject({ procedure: p.id, outcome: 'denied', operator: { roles: [role] } });
         }
       });
     }

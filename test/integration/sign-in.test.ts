@@ -45,9 +45,14 @@ describe('first run and sign-in', () => {
     expect((await client.call('session.status', {})).session?.operator.name).toBe('admin');
     await client.call('session.signOut', {});
     expect((await failure(client.call('system.overview', {})))?.code).toBe('UNAUTHENTICATED');
-    const procedures = t.core.audit.list({ limit: 10 }).entries.map((e) => `${e.procedure}:${e.outcome}`);
-    expect(procedures).toEqual(['session.signOut:ok', 'session.signIn:ok', 'setup.createFirstAdmin:ok']);
-    const signIn = t.core.audit.list({ procedure: 'session.signIn', limit: 1 }).entries[0];
+    const procedures = t.core.ledger.list({ limit: 10 }).entries.map((e) => `${e.procedure}:${e.outcome}`);
+    expect(procedures).toEqual([
+      'session.signOut:ok',
+      'session.signIn:ok',
+      'setup.createFirstAdmin:ok',
+      'ledger.keyCreated:ok',
+    ]);
+    const signIn = t.core.ledger.list({ procedure: 'session.signIn', limit: 1 }).entries[0];
     expect(signIn?.input).toEqual({ operator: 'admin', passphrase: '[redacted]' });
     t.core.db.pragma('wal_checkpoint(TRUNCATE)');
     for (const file of readdirSync(t.dir)) {
@@ -70,7 +75,7 @@ describe('first run and sign-in', () => {
     );
     expect(limited?.code).toBe('RATE_LIMITED');
     expect(limited?.retryAfterSeconds).toBe(30);
-    const denied = t.core.audit.list({ outcome: 'denied', limit: 10 });
+    const denied = t.core.ledger.list({ outcome: 'denied', limit: 10 });
     expect(denied.total).toBe(6);
     expect(denied.entries[0]).toMatchObject({
       operator: null,
@@ -184,11 +189,11 @@ describe('streams and cancellation', () => {
     t = await openTestCore();
     const client = t.connect();
     await client.call('session.signIn', { operator: 'admin', passphrase: ADMIN.passphrase });
-    t.core.db.exec('DROP TRIGGER audit_entries_no_delete');
+    t.core.db.exec('DROP TRIGGER ledger_nodes_no_delete');
     const result = await client.call('system.selfCheck', {});
     expect(result.passed).toBe(false);
     expect(result.checks.find((c) => !c.passed)).toMatchObject({
-      check: 'audit entries are append-only',
+      check: 'audit ledger is append-only',
       detail: expect.stringMatching(/missing/),
     });
     expect(result.checks.length).toBeGreaterThan(5);
@@ -203,7 +208,7 @@ describe('streams and cancellation', () => {
       client.call('system.selfCheck', {}, { signal: controller.signal, onEvent: () => controller.abort() }),
     );
     expect(e?.code).toBe('CANCELLED');
-    expect(t.core.audit.list({ procedure: 'system.selfCheck', limit: 1 }).entries[0]).toMatchObject({
+    expect(t.core.ledger.list({ procedure: 'system.selfCheck', limit: 1 }).entries[0]).toMatchObject({
       outcome: 'error',
       error: expect.stringMatching(/cancelled/),
     });

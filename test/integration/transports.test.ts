@@ -132,7 +132,7 @@ afterAll(async () => {
 function state() {
   return {
     operators: t.core.identity.operators.count(),
-    audit: t.core.audit.count(),
+    audit: t.core.ledger.count(),
     meta: t.core.db.prepare('SELECT count(*) AS n FROM meta').get(),
   };
 }

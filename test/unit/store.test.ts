@@ -7,6 +7,7 @@ import {
   DATABASE_FILE,
   openDatabase,
   resolveDataDir,
+  MIGRATIONS,
   SCHEMA_VERSION,
   schemaVersion,
   seal,
@@ -15,7 +16,7 @@ import {
   type Db,
   type OsKeyring,
 } from '../../electron/core/store';
-import { SqliteAuditSink } from '../../electron/core/ledger';
+import { verifyLedger } from '../../electron/core/ledger';
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
@@ -95,25 +96,37 @@ describe('database', () => {
     expect(() => openDatabase(dir)).toThrow(/newer Enclave Console \(schema 999/);
   });
 
-  it('refuses UPDATE and DELETE of audit entries', () => {
-    const db = open();
-    const sink = new SqliteAuditSink(db);
-    sink.append({
-      at: new Date().toISOString(),
-      operator: 'a',
-      roles: ['admin'],
-      method: 'passphrase',
-      procedure: 'session.signIn',
-      target: null,
-      input: {},
-      outcome: 'ok',
-      error: null,
-      durationMs: 1,
-      transport: 'test',
+  it('carries audit entries written before the ledger into it, in order, verifiable', () => {
+    const dir = freshDir();
+    const v1 = openDatabase(dir, MIGRATIONS.slice(0, 1));
+    const insert = v1.prepare(
+      `INSERT INTO audit_entries (at, operator, roles, method, procedure, target, input, outcome, error, duration_ms, transport)
+       VALUES (?, ?, '["admin"]', 'passphrase', ?, NULL, '{"operator":"a","passphrase":"[redacted]"}', 'ok', NULL, 1.5, 'cli')`,
+    );
+    for (let i = 0; i < 5; i++) insert.run(`2026-01-01T00:00:0${i}.000Z`, i % 2 ? 'alice' : null, `p.${i}`);
+    v1.close();
+    const db = open(dir);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'audit_entries'").pluck().get()).toBe(
+      0,
+    );
+    const rows = db.prepare('SELECT idx, entry FROM ledger_entries ORDER BY idx').all() as {
+      idx: number;
+      entry: Buffer;
+    }[];
+    expect(rows.map((r) => (JSON.parse(r.entry.toString()) as { procedure: string }).procedure)).toEqual([
+      'p.0',
+      'p.1',
+      'p.2',
+      'p.3',
+      'p.4',
+    ]);
+    expect(JSON.parse((rows[1] as { entry: Buffer }).entry.toString())).toMatchObject({
+      index: 1,
+      operator: { subject: 'alice', roles: ['admin'], method: 'passphrase' },
+      input: { passphrase: '[redacted]' },
     });
-    expect(() => db.prepare("UPDATE audit_entries SET outcome = 'error'").run()).toThrow(/append-only/);
-    expect(() => db.prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
-    expect(sink.count()).toBe(1);
+    expect(verifyLedger(db, undefined)).toMatchObject({ ok: false, entries: 5 }); // no key yet: nothing signed
   });
 });
 

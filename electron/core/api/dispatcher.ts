@@ -259,10 +259,15 @@ export class Dispatcher {
       target = null;
     }
     this.deps.audit.append({
-      at: this.deps.clock.now().toISOString(),
-      operator: session?.name ?? null,
-      roles: session?.roles ?? [],
-      method: session?.method ?? null,
+      time: this.deps.clock.now().toISOString(),
+      operator: session
+        ? {
+            subject: session.name,
+            displayName: session.displayName,
+            roles: session.roles,
+            method: session.method,
+          }
+        : null,
       procedure: spec.id,
       target,
       input: redact(spec.input, input),

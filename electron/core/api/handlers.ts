@@ -4,8 +4,25 @@ import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
 import { countHosts, listHosts } from '../hosts';
 import { operatorRow, sessionView, type Identity } from '../identity';
-import type { AuditSink } from '../ledger';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock';
+import {
+  createLedgerKey,
+  entryView,
+  exportLedger,
+  formatTlogProof,
+  lastExport,
+  readLedgerPublicKey,
+  verifierKey,
+  verifyLedger,
+  type CheckpointWitness,
+  type Ledger,
+  type LedgerEntry,
+} from '../ledger';
+import { detectRemovableMedia } from '../media';
 import type { Db, SecretsVault } from '../store';
+import { opensshPublicKey } from '../../../offline-bundles/sshsig';
 import { countTenants, listTenants } from '../tenants';
 import { runSelfCheck, selfChecks, workstationInfo } from '../workstation';
 import type { Handlers } from './dispatcher';
@@ -15,10 +32,22 @@ export interface CoreServices {
   dataDir: string;
   identity: Identity;
   vault: SecretsVault;
-  audit: AuditSink;
+  ledger: Ledger;
+  witness: CheckpointWitness;
+  clock: Clock;
 }
 
 /** Binds every declared procedure to the capability that serves it. */
+function ledgerSigner(s: CoreServices) {
+  const signer = s.ledger.signer();
+  if (!signer) {
+    throw new ConsoleError('FAILED', 'the workstation key is locked', {
+      hint: 'sign in with a passphrase to unlock it',
+    });
+  }
+  return signer;
+}
+
 export function createHandlers(s: CoreServices): Handlers {
   return {
     'session.status': (_input, { connection }) => ({
@@ -35,8 +64,27 @@ export function createHandlers(s: CoreServices): Handlers {
       return { signedOut: true as const };
     },
     'setup.createFirstAdmin': async (input, { connection }) => {
-      connection.session = await s.identity.createFirstAdmin(input);
-      return sessionView(connection.session);
+      const session = await s.identity.createFirstAdmin(input);
+      const workstation = s.identity.workstationId() as string;
+      const key = createLedgerKey(s.db, s.vault, workstation);
+      s.ledger.append({
+        time: s.clock.now().toISOString(),
+        operator: {
+          subject: session.name,
+          displayName: session.displayName,
+          roles: session.roles,
+          method: session.method,
+        },
+        procedure: 'ledger.keyCreated',
+        target: key.name,
+        input: { verifierKey: key.verifierKey },
+        outcome: 'ok',
+        error: null,
+        durationMs: 0,
+        transport: connection.transport,
+      });
+      connection.session = session;
+      return sessionView(session);
     },
     'system.info': () => workstationInfo(s),
     'system.overview': () => ({
@@ -46,8 +94,8 @@ export function createHandlers(s: CoreServices): Handlers {
       tenants: countTenants(s.db),
       bundles: countBundles(s.db),
       operators: s.identity.operators.count(),
-      auditEntries: s.audit.count(),
-      lastAuditAt: s.audit.lastAt(),
+      auditEntries: s.ledger.count(),
+      lastAuditAt: s.ledger.lastAt(),
     }),
     'system.selfCheck': (_input, { signal, emit }) => runSelfCheck(selfChecks(s), signal, emit),
     'operators.list': () => s.identity.operators.list().map(operatorRow),
@@ -57,7 +105,61 @@ export function createHandlers(s: CoreServices): Handlers {
       }
       return operatorRow(await s.identity.createOperator(input));
     },
-    'audit.list': (filter) => s.audit.list(filter),
+    'audit.list': (filter) => s.ledger.list(filter),
+    'audit.status': () => {
+      const key = readLedgerPublicKey(s.db);
+      const head = s.ledger.head();
+      return {
+        entries: s.ledger.count(),
+        checkpoint: head ? { size: head.size, note: head.note } : null,
+        verifierKey: key ? verifierKey(key.origin, key.publicKey) : null,
+        opensshKey: key ? opensshPublicKey(key.publicKey, key.origin) : null,
+        lastExport: lastExport(s.db) ?? null,
+      };
+    },
+    'audit.verify': () => verifyLedger(s.db, s.witness),
+    'audit.proof': ({ index }) => {
+      const size = s.ledger.count();
+      if (index >= size)
+        throw new ConsoleError('NOT_FOUND', `there is no entry ${index}; the ledger has ${size}`);
+      let head = s.ledger.head();
+      if (!head || head.size <= index) head = s.ledger.signNow();
+      if (!head) {
+        throw new ConsoleError('FAILED', `entry ${index} is not yet covered by a signed checkpoint`, {
+          hint: 'sign in with a passphrase so the workstation key can sign it',
+        });
+      }
+      const bytes = s.ledger.entryBytes(index) as Buffer;
+      const proof = s.ledger.inclusionProof(index, head.size);
+      return {
+        index,
+        treeSize: head.size,
+        entry: entryView(JSON.parse(bytes.toString('utf8')) as LedgerEntry),
+        inclusion: proof.map((h) => Buffer.from(h).toString('base64')),
+        tlogProof: formatTlogProof({ entry: bytes, index, proof, checkpoint: head.note }),
+      };
+    },
+    'audit.media': () => detectRemovableMedia(),
+    'audit.export': async ({ to, full }, { emit, signal }) => {
+      const target = path.resolve(to);
+      if (!existsSync(target) || !statSync(target).isDirectory()) {
+        throw new ConsoleError('NOT_FOUND', `the target folder ${target} does not exist`, {
+          hint: 'mount the medium first, or give an existing folder',
+        });
+      }
+      const signer = ledgerSigner(s);
+      return exportLedger(
+        {
+          db: s.db,
+          ledger: s.ledger,
+          signer,
+          workstationId: s.identity.workstationId() as string,
+          version: __ENCLAVE_VERSION__,
+          now: () => s.clock.now(),
+        },
+        { targetDir: target, full, onProgress: emit, signal },
+      );
+    },
     'hosts.list': () => listHosts(s.db),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),

@@ -47,6 +47,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.up?.(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }

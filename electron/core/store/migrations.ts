@@ -1,3 +1,6 @@
+import type { Db } from './database';
+import { LEDGER_MIGRATION } from '../ledger/schema';
+
 /**
  * Forward-only, numbered schema migrations. Each runs in its own transaction and
  * sets PRAGMA user_version to its number. Never edit a released migration: add one.
@@ -6,6 +9,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Data conversion that SQL alone cannot do; runs after `sql`, in the same transaction. */
+  up?: (db: Db) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -124,6 +129,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  LEDGER_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { SelfCheckEvent, SystemInfo } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import type { Identity } from '../identity';
+import { readLedgerPublicKey, verifierKey } from '../ledger';
+import { opensshPublicKey } from '../../../offline-bundles/sshsig';
 import { SCHEMA_VERSION, schemaVersion, type Db, type SecretsVault } from '../store';
 
 /** What `enclave info` and the Settings page show about this workstation. */
@@ -12,7 +14,14 @@ export function workstationInfo(deps: {
   identity: Identity;
   vault: SecretsVault;
 }): SystemInfo {
+  const key = readLedgerPublicKey(deps.db);
   return {
+    ledgerKey: key
+      ? {
+          verifierKey: verifierKey(key.origin, key.publicKey),
+          openssh: opensshPublicKey(key.publicKey, key.origin),
+        }
+      : null,
     version: __ENCLAVE_VERSION__,
     dataDir: deps.dataDir,
     schemaVersion: schemaVersion(deps.db),
@@ -22,6 +31,11 @@ export function workstationInfo(deps: {
     runtime: `Node ${process.versions.node}${process.versions.electron ? `, Electron ${process.versions.electron}` : ''}`,
   };
 }
+
+const LEDGER_GUARDS = ['entries', 'nodes', 'checkpoints'].flatMap((t) => [
+  `ledger_${t}_no_update`,
+  `ledger_${t}_no_delete`,
+]);
 
 interface Check {
   check: string;
@@ -65,16 +79,16 @@ export function selfChecks(deps: { db: Db; dataDir: string; vault: SecretsVault 
       },
     },
     {
-      check: 'audit entries are append-only',
+      check: 'audit ledger is append-only',
       run() {
-        const triggers = db
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'")
-          .all() as { name: string }[];
-        const names = triggers.map((t) => t.name).sort();
-        if (names.join() !== 'audit_entries_no_delete,audit_entries_no_update') {
-          throw new Error(`guard triggers missing: found ${names.join(', ') || 'none'}`);
-        }
-        return 'UPDATE and DELETE are refused by triggers';
+        const found = new Set(
+          (
+            db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]
+          ).filter((n) => n.startsWith('ledger_')),
+        );
+        const missing = LEDGER_GUARDS.filter((n) => !found.has(n));
+        if (missing.length) throw new Error(`guard triggers missing: ${missing.join(', ')}`);
+        return 'UPDATE and DELETE of entries, tree nodes and kept checkpoints are refused by triggers';
       },
     },
     {

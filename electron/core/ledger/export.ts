@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ConsoleError } from '../../../shared/errors';
+import { allowedSignersLine, sshsigSign } from '../../../offline-bundles/sshsig';
+import { freeSpace, readBackSha256, type ReadBackMethod } from '../media';
+import type { Db } from '../store';
+import {
+  b64lines,
+  EXPORT_FORMAT,
+  FILES,
+  PARTIAL_SUFFIX,
+  SSHSIG_NAMESPACE,
+  type ExportMeta,
+} from './export-format';
+import type { Ledger } from './ledger';
+import { verifyNote } from './note';
+import type { LedgerSigner } from './signer';
+
+export interface ExportProgress {
+  phase: 'writing' | 'syncing' | 'reading back' | 'done';
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface ExportResult {
+  folder: string;
+  from: number;
+  to: number;
+  bytes: number;
+  files: string[];
+  readBack: ReadBackMethod;
+  checkpoint: string;
+}
+
+interface LastExport {
+  size: number;
+  note: string;
+}
+
+export function lastExport(db: Db): LastExport | undefined {
+  const v = db.prepare("SELECT value FROM meta WHERE key = 'ledger.last_export'").pluck().get() as
+    string | undefined;
+  return v ? (JSON.parse(v) as LastExport) : undefined;
+}
+
+const HOW_TO_VERIFY = (m: ExportMeta, principal: string) => `Enclave Console audit export
+============================
+
+Workstation ${m.workstation}, ledger ${m.origin}
+Entries ${m.from} to ${m.to - 1} (tree size ${m.to}), exported ${m.created}.
+
+To verify on any machine with the Enclave Console command line:
+
+    enclave audit verify-export <this folder> --key "$(cat ledger-key.pub)" [--previous <previous checkpoint file>]
+
+Take the key from a source you trust (the workstation's Settings page, or an
+earlier export you already verified), not only from this folder. With
+--previous, give the checkpoint file of the export you verified last: this
+export must extend it.
+
+Without the console, with OpenSSH and coreutils only (checks that the files
+are the ones the workstation signed, not the tree):
+
+    ssh-keygen -Y verify -f allowed_signers -I ${principal} -n ${SSHSIG_NAMESPACE} -s MANIFEST.sig < MANIFEST
+    sha256sum -c MANIFEST
+
+The formats are specified in docs/audit-format.md of Enclave Console, precisely
+enough to write an independent verifier.
+`;
+
+/**
+ * Writes an export folder to `targetDir` (a removable medium or any folder):
+ * into NAME.partial, every file and the folder fsync'd, each file read back
+ * from the medium and re-hashed, and only then renamed to NAME. A failure at
+ * any point leaves no folder that verification would accept.
+ */
+export async function exportLedger(
+  deps: {
+    db: Db;
+    ledger: Ledger;
+    signer: LedgerSigner;
+    workstationId: string;
+    version: string;
+    now: () => Date;
+  },
+  options: {
+    targetDir: string;
+    full: boolean;
+    onProgress?: (p: ExportProgress) => void;
+    signal?: AbortSignal;
+  },
+): Promise<ExportResult> {
+  const { db, ledger, signer } = deps;
+  const previous = options.full ? undefined : lastExport(db);
+  const signed = ledger.signNow({ retain: true, timestamp: true });
+  if (!signed)
+    throw new ConsoleError('FAILED', 'the ledger key is locked', { hint: 'sign in with a passphrase first' });
+  const from = previous?.size ?? 0;
+  const to = signed.size;
+  const entryBytes =
+    (db
+      .prepare(
+        'SELECT coalesce(sum(length(entry)) + count(*), 0) FROM ledger_entries WHERE idx >= ? AND idx < ?',
+      )
+      .pluck()
+      .get(from, to) as number) +
+    64 * 1024;
+  const space = freeSpace(options.targetDir);
+  if (space.freeBytes < entryBytes) {
+    throw new ConsoleError(
+      'FAILED',
+      `not enough space on ${options.targetDir}: the export needs ${entryBytes} bytes, ${space.freeBytes} are free`,
+      {
+        hint: 'use a larger medium, or export only what is new since the last export (without --full)',
+      },
+    );
+  }
+
+  const created = deps.now();
+  const stamp = created
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const name = `enclave-audit-${deps.workstationId.slice(0, 8)}-${from}-${to}-${stamp}`;
+  const final = path.join(options.targetDir, name);
+  const partial = final + PARTIAL_SUFFIX;
+  const meta: ExportMeta = {
+    format: EXPORT_FORMAT,
+    workstation: deps.workstationId,
+    origin: signer.name,
+    from,
+    to,
+    created: created.toISOString(),
+    consoleVersion: deps.version,
+  };
+  const principal = `enclave-audit@${deps.workstationId}`;
+  const hashes = new Map<string, string>();
+  let written = 0;
+  const progress = (phase: ExportProgress['phase']) =>
+    options.onProgress?.({ phase, bytes: written, totalBytes: entryBytes });
+
+  async function writeSmall(file: string, content: string): Promise<void> {
+    const handle = await open(path.join(partial, file), 'wx', 0o644);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    hashes.set(file, createHash('sha256').update(content, 'utf8').digest('hex'));
+    written += Buffer.byteLength(content);
+  }
+
+  try {
+    await mkdir(partial, { mode: 0o755 });
+    // Entries, streamed in 4 MiB writes.
+    const handle = await open(path.join(partial, FILES.entries), 'wx', 0o644);
+    const hash = createHash('sha256');
+    try {
+      const rows = db
+        .prepare('SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx')
+        .pluck();
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      const flush = async () => {
+        const data = Buffer.concat(chunk);
+        chunk = [];
+        chunkBytes = 0;
+        hash.update(data);
+        await handle.write(data);
+        written += data.length;
+        progress('writing');
+      };
+      for (const entry of rows.iterate(from, to) as Iterable<Buffer>) {
+        chunk.push(entry, NEWLINE);
+        chunkBytes += entry.length + 1;
+        if (chunkBytes >= 4 << 20) {
+          await flush();
+          if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'the export was cancelled');
+        }
+      }
+      await flush();
+      progress('syncing');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    hashes.set(FILES.entries, hash.digest('hex'));
+
+    await writeSmall(FILES.meta, `${JSON.stringify(meta, null, 2)}\n`);
+    await writeSmall(FILES.checkpoint, signed.note);
+    if (previous && from > 0) {
+      verifyNote(previous.note, { name: signer.name, publicKey: signer.publicKey });
+      await writeSmall(FILES.previous, previous.note);
+      await writeSmall(FILES.frontier, b64lines(ledger.tree.frontier(from).map((f) => f.hash)));
+      await writeSmall(FILES.consistency, b64lines(ledger.consistencyProof(from, to)));
+    }
+    await writeSmall(FILES.key, `${signer.verifierKey}\n`);
+    await writeSmall(
+      FILES.allowedSigners,
+      `${allowedSignersLine(principal, SSHSIG_NAMESPACE, signer.publicKey)}\n`,
+    );
+    await writeSmall(FILES.howTo, HOW_TO_VERIFY(meta, principal));
+    const manifest = [...hashes].map(([file, sha]) => `${sha}  ${file}\n`).join('');
+    await writeSmall(FILES.manifest, manifest);
+    await writeSmall(
+      FILES.manifestSig,
+      sshsigSign(Buffer.from(manifest), SSHSIG_NAMESPACE, signer.privateKey, signer.publicKey),
+    );
+    await syncDir(partial);
+
+    // Read every file back from the medium and compare.
+    progress('reading back');
+    let method: ReadBackMethod = 'direct-io';
+    for (const [file, sha] of hashes) {
+      const back = await readBackSha256(path.join(partial, file));
+      if (back.method === 'cache-dropped') method = 'cache-dropped';
+      if (back.sha256 !== sha) {
+        throw new ConsoleError(
+          'FAILED',
+          `${file} reads back differently from what was written: the medium is faulty`,
+          {
+            hint: 'use another medium',
+          },
+        );
+      }
+    }
+    await rename(partial, final);
+    await syncDir(options.targetDir);
+    db.prepare(
+      `INSERT INTO meta (key, value) VALUES ('ledger.last_export', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(JSON.stringify({ size: to, note: signed.note } satisfies LastExport));
+    progress('done');
+    return {
+      folder: final,
+      from,
+      to,
+      bytes: written,
+      files: [...hashes.keys()].sort(),
+      readBack: method,
+      checkpoint: signed.note,
+    };
+  } catch (error) {
+    // Leave nothing that could pass for an export; if the medium is gone, the ".partial" name says it all.
+    await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof ConsoleError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') {
+      throw new ConsoleError(
+        'FAILED',
+        `the medium at ${options.targetDir} is full; the export was not completed`,
+        {
+          hint: 'nothing usable was left on it; free space or use a larger medium and export again',
+        },
+      );
+    }
+    throw new ConsoleError(
+      'FAILED',
+      `the export to ${options.targetDir} failed: ${(error as Error).message}`,
+      {
+        hint: 'check that the medium is still mounted and writable, then export again',
+      },
+    );
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,2 @@
+export { detectRemovableMedia, freeSpace, removableFromLsblk, type Medium } from './detect';
+export { readBackSha256, type ReadBackMethod } from './read-back';
