@@ -16,12 +16,19 @@ let failed = 0;
 function stage(name, command, args, { counts } = {}) {
   process.stdout.write(`\n=== ${name}: ${[path.basename(command), ...args].join(' ')}\n`);
   const started = Date.now();
-  const run = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+  const run = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   const ok = run.status === 0;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const detail = counts ? counts() : undefined;
   results.push({ name, ok, seconds, detail });
-  if (!detail) ok ? passed++ : failed++;
+  if (!detail) {
+    if (ok) passed++;
+    else failed++;
+  }
   return ok;
 }
 
@@ -78,7 +85,9 @@ stage('lint', bin('eslint'), ['--max-warnings', '0', '.']);
 stage('format', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 stage('unit and integration', bin('vitest'), ['run'], { counts: vitestCounts });
 if (!existsSync('/usr/bin/chromium')) {
-  process.stdout.write('\n=== end to end: /usr/bin/chromium is missing; install it with `apt-get install chromium` (.ci/run does).\n');
+  process.stdout.write(
+    '\n=== end to end: /usr/bin/chromium is missing; install it with `apt-get install chromium` (.ci/run does).\n',
+  );
   results.push({ name: 'end to end', ok: false, seconds: '0.0', detail: 'Chromium missing' });
   failed++;
 } else {
@@ -87,12 +96,16 @@ if (!existsSync('/usr/bin/chromium')) {
 
 process.stdout.write('\n=== Summary\n');
 for (const r of results) {
-  process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(22)} ${r.seconds.padStart(6)} s${r.detail ? `  ${r.detail}` : ''}\n`);
+  process.stdout.write(
+    `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(22)} ${r.seconds.padStart(6)} s${r.detail ? `  ${r.detail}` : ''}\n`,
+  );
 }
 if (skipped.length) {
   process.stdout.write('\nSkipped here, and why:\n');
   for (const s of skipped) process.stdout.write(`  - ${s}\n`);
 }
 const allOk = results.every((r) => r.ok);
-process.stdout.write(`\n${passed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}\n`);
+process.stdout.write(
+  `\n${passed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}\n`,
+);
 process.exit(allOk ? 0 : 1);
