@@ -118,7 +118,7 @@ export const COMMANDS: Command[] = [
       const port = Number(str(ctx.options.port) ?? '0');
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError('--port takes 0–65535 (0: any free port)');
-      const cli = await openCliCore(ctx.dataDir);
+      const cli = await openCliCore(ctx.dataDir, { recordLifecycle: true });
       const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
       const harness = await startHarness({ core: cli.core, port, staticDir });
       if (ctx.json) ctx.print(JSON.stringify({ url: harness.url, port: harness.port }));

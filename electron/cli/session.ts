@@ -11,8 +11,11 @@ export interface CliCore {
   close(): void;
 }
 
-export async function openCliCore(dataDir: string): Promise<CliCore> {
-  const core = await openConsole({ dataDir });
+export async function openCliCore(
+  dataDir: string,
+  options: { recordLifecycle?: boolean } = {},
+): Promise<CliCore> {
+  const core = await openConsole({ dataDir, ...options });
   const client = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('cli')));
   return {
     core,

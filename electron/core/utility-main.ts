@@ -52,10 +52,16 @@ parentPort.on('message', ({ data, ports }) => {
   } else if (data.type === 'start' && !core) {
     core = openConsole({
       dataDir: data.dataDir,
+      recordLifecycle: true,
       ...(data.keyring.available ? { keyring: bridge.keyring } : {}),
     });
     core.then(
-      () => parentPort.postMessage({ type: 'ready' }),
+      (opened) => {
+        // Record the stop and write the outside checkpoint copy when the shell ends us.
+        process.once('exit', () => opened.close());
+        process.once('SIGTERM', () => process.exit(0));
+        parentPort.postMessage({ type: 'ready' });
+      },
       (error: unknown) => {
         const message =
           error instanceof ConsoleError || error instanceof Error ? error.message : String(error);

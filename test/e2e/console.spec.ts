@@ -2,7 +2,8 @@
  * The console in the browser harness, end to end, the way an operator meets it:
  * first run -> sign out -> a refused sign-in -> sign in -> every page -> the command
  * palette and key bindings -> the audit ledger showing the sign-in. Screenshots of
- * each page go to the report and to docs/screenshots/ for the README.
+ * each page go to the report and test-results/screenshots/; with
+ * UPDATE_SCREENSHOTS=1 they replace the README's in docs/screenshots/.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +16,7 @@ const SCREENSHOTS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
   '..',
-  'docs',
-  'screenshots',
+  ...(process.env.UPDATE_SCREENSHOTS ? ['docs', 'screenshots'] : ['test-results', 'screenshots']),
 );
 const ADMIN = { name: 'admin', displayName: 'Ada Lovelace', passphrase: 'correct horse battery staple' };
 const VIEWER = { name: 'vic.viewer', displayName: 'Vic Viewer', passphrase: 'seven lanterns over harbour' };

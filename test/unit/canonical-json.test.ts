@@ -46,3 +46,36 @@ describe('RFC 8785 canonical JSON', () => {
     expect(() => canonicalJson(10n)).toThrow();
   });
 });
+
+describe('canonical JSON fast path agrees with the literal definition', () => {
+  it('orders integer-like member names by code units, not numerically', () => {
+    expect(canonicalJson({ 10: 'a', 2: 'b', a: 1, 1: 'c' })).toBe('{"1":"c","10":"a","2":"b","a":1}');
+    expect(canonicalJson({ x: [{ 3: 1, 20: 2 }] })).toBe('{"x":[{"20":2,"3":1}]}');
+  });
+  it('matches the slow path on random documents', () => {
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)] as T;
+    const gen = (depth: number): unknown => {
+      const r = Math.random();
+      if (depth > 3 || r < 0.3) return pick([null, true, false, 0, -0, 1e21, 1.5e-7, 'é✓"\\\n', '', 42]);
+      if (r < 0.6) return Array.from({ length: Math.floor(Math.random() * 4) }, () => gen(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(Math.random() * 5) }, () => [
+          pick(['b', 'a', 'é', 'A', '\u20ac', 'aa', 'z_']),
+          gen(depth + 1),
+        ]),
+      );
+    };
+    for (let i = 0; i < 500; i++) {
+      const doc = gen(0);
+      const withIndexKey = {
+        ...(typeof doc === 'object' && doc && !Array.isArray(doc) ? doc : { v: doc }),
+        7: 'force slow',
+      };
+      const slow = canonicalJson(withIndexKey);
+      const { 7: _drop, ...rest } = JSON.parse(slow) as Record<string, unknown>;
+      expect(canonicalJson(rest)).toBe(
+        slow.replace(/^\{"7":"force slow",?/, '{').replace(/,?"7":"force slow"/, ''),
+      );
+    }
+  });
+});
