@@ -6,29 +6,27 @@
  * The split point for n > 1 leaves is the largest power of two below n.
  * Pure functions on Uint8Array so an independent verifier can reuse them.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
-function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-}
+const LEAF = Buffer.of(0);
+const NODE = Buffer.of(1);
 
-const LEAF = Uint8Array.of(0);
-const NODE = Uint8Array.of(1);
+// One-shot hashing of a concatenation: about a third faster than createHash per call,
+// which matters when verification rehashes a million entries.
+const sha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
 
 export function leafHash(entry: Uint8Array): Uint8Array {
-  return sha256(LEAF, entry);
+  return sha256(Buffer.concat([LEAF, entry]));
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(NODE, left, right);
+  return sha256(Buffer.concat([NODE, left, right], 65));
 }
 
 export function emptyRoot(): Uint8Array {
-  return sha256();
+  return sha256(new Uint8Array());
 }
 
 /** Largest power of two strictly below n (n >= 2). */

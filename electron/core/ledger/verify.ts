@@ -24,6 +24,26 @@ export interface LedgerVerification {
 }
 
 const MAX_PROBLEMS = 20;
+const PAGE = 20_000;
+const INDEX_FIELD = Buffer.from('"index":');
+
+/**
+ * The entry's own "index" member, read without parsing: members are sorted, so
+ * the top-level "index" comes after "durationMs" (a number) and "error" (a
+ * string, where a quote would be escaped), and is its first unescaped match.
+ */
+function claimedIndex(entry: Buffer): number | undefined {
+  let at = entry.indexOf(INDEX_FIELD);
+  while (at > 0 && entry[at - 1] === 0x5c) at = entry.indexOf(INDEX_FIELD, at + 1);
+  if (at < 0) return undefined;
+  let n = 0;
+  let i = at + INDEX_FIELD.length;
+  const start = i;
+  for (; i < entry.length && (entry[i] as number) >= 0x30 && (entry[i] as number) <= 0x39; i++) {
+    n = n * 10 + (entry[i] as number) - 0x30;
+  }
+  return i > start ? n : undefined;
+}
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 /**
@@ -86,11 +106,19 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
   // One pass over the entries, folding the tree as an appender would.
   const stack: { size: number; hash: Uint8Array }[] = [];
   let next = 0;
-  const rows = db
-    .prepare('SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx')
-    .raw()
-    .iterate() as Iterable<[number, Buffer, Buffer]>;
-  for (const [idx, entry, stored] of rows) {
+  // Pages of rows: .all() on a range is markedly faster than a row-by-row iterator.
+  const page = db
+    .prepare('SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?')
+    .raw();
+  const rows = function* () {
+    for (let from = 0; ;) {
+      const batch = page.all(from, PAGE) as [number, Buffer, Buffer][];
+      yield* batch;
+      if (batch.length < PAGE) return;
+      from = (batch.at(-1) as [number, Buffer, Buffer])[0] + 1;
+    }
+  };
+  for (const [idx, entry, stored] of rows()) {
     if (idx !== next) {
       problem(next, idx > next ? `entries ${next}–${idx - 1} are missing` : `entry ${idx} appears twice`);
       next = idx;
@@ -98,9 +126,9 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
     const leaf = leafHash(entry);
     if (!equal(leaf, stored))
       problem(idx, `entry ${idx} was changed: its content no longer matches its hash`);
-    const m = /(?<!\\)"index":(\d+)/.exec(entry.toString('latin1'));
-    if (!m || Number(m[1]) !== idx)
-      problem(idx, `entry ${idx} says it is entry ${m?.[1] ?? '(none)'}: rows were reordered`);
+    const claimed = claimedIndex(entry);
+    if (claimed !== idx)
+      problem(idx, `entry ${idx} says it is entry ${claimed ?? '(none)'}: rows were reordered`);
     let node = { size: 1, hash: leaf };
     while (stack.length && (stack.at(-1) as { size: number }).size === node.size) {
       const left = stack.pop() as { size: number; hash: Uint8Array };
