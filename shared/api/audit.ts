@@ -33,6 +33,8 @@ export const AuditFilter = z.strictObject({
   /** Operator subject (their operator name). */
   operator: z.string().max(64).optional(),
   procedure: z.string().max(128).optional(),
+  /** Part of the target, e.g. a host or operator name. */
+  target: z.string().min(1).max(256).optional(),
   outcome: AuditOutcome.optional(),
   since: Timestamp.optional(),
   until: Timestamp.optional(),

@@ -233,6 +233,7 @@ export class Ledger implements AuditSink {
     add('operator = @operator', 'operator', filter.operator);
     add('procedure = @procedure', 'procedure', filter.procedure);
     add('outcome = @outcome', 'outcome', filter.outcome);
+    add('instr(target, @target) > 0', 'target', filter.target);
     add('at >= @since', 'since', filter.since);
     add('at < @until', 'until', filter.until);
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
