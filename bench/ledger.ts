@@ -25,6 +25,8 @@ const ENTRIES = Number(process.env.BENCH_LEDGER_ENTRIES ?? 1_000_000);
 const BATCH = 10_000;
 const SINGLES = 3_000;
 const PASS = 'benchmark passphrase';
+/** Built by `npm run build` (the bench script builds first). */
+const WORKER = path.resolve('out/node/ledger-verify-worker.mjs');
 
 function record(i: number): AuditRecord {
   return {
@@ -71,7 +73,7 @@ async function open(dir: string) {
 async function verifyOnly(dir: string): Promise<void> {
   const db = openDatabase(dir);
   const started = performance.now();
-  const result = verifyLedger(db, new FileWitness(dir));
+  const result = await verifyLedger(db, new FileWitness(dir), { workerScript: WORKER });
   const ms = performance.now() - started;
   process.stdout.write(
     JSON.stringify({

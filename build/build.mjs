@@ -2,6 +2,7 @@
 //   out/node/enclave.mjs        the CLI (and the browser harness behind `enclave serve`)
 //   out/node/electron-main.mjs  the Electron main process (composition root)
 //   out/node/core-process.mjs   the core inside Electron's utilityProcess
+//   out/node/ledger-verify-worker.mjs  a worker thread for ledger verification
 //   out/preload/preload.cjs     the sandboxed preload (CommonJS: sandboxed preloads cannot be ESM)
 //   out/renderer/               the React UI (Vite)
 // With --quiet it builds only what is older than its sources, and says nothing
@@ -55,7 +56,11 @@ if (stale('.node-stamp', nodeSources)) {
   await Promise.all([
     build({
       ...common,
-      entryPoints: { enclave: 'electron/cli/main.ts', 'core-process': 'electron/core/utility-main.ts' },
+      entryPoints: {
+        enclave: 'electron/cli/main.ts',
+        'core-process': 'electron/core/utility-main.ts',
+        'ledger-verify-worker': 'electron/core/ledger/verify-worker.ts',
+      },
       outdir: 'out/node',
       outExtension: { '.js': '.mjs' },
       format: 'esm',

@@ -72,7 +72,7 @@ describe('crash safety', () => {
       if (acks.length) acknowledged = Math.max(acknowledged, ...acks);
       const db = openDatabase(t.dir);
       try {
-        const report = verifyLedger(db, new FileWitness(t.dir));
+        const report = await verifyLedger(db, new FileWitness(t.dir));
         expect(report.problems, `after kill ${kill + 1}`).toEqual([]);
         expect(report.ok).toBe(true);
         expect(report.entries, `after kill ${kill + 1}`).toBeGreaterThan(acknowledged);

@@ -22,8 +22,8 @@ async function ledgerWith(n: number): Promise<TestLedger> {
   return t;
 }
 
-const firstProblem = () => {
-  const report = verifyLedger(t.db, t.witness);
+const firstProblem = async () => {
+  const report = await verifyLedger(t.db, t.witness);
   expect(report.ok).toBe(false);
   return report.problems[0];
 };
@@ -35,7 +35,7 @@ describe('tampering with the ledger database', () => {
     t.db
       .prepare('UPDATE ledger_entries SET entry = ? WHERE idx = 7')
       .run(Buffer.from(entry(7).replace('"ok"', '"error"')));
-    expect(firstProblem()).toEqual({
+    expect(await firstProblem()).toEqual({
       index: 7,
       reason: 'entry 7 was changed: its content no longer matches its hash',
     });
@@ -47,7 +47,7 @@ describe('tampering with the ledger database', () => {
     t.db
       .prepare('UPDATE ledger_entries SET entry = ?, leaf_hash = ? WHERE idx = 9')
       .run(forged, Buffer.from(leafHash(forged)));
-    const p = firstProblem();
+    const p = await firstProblem();
     expect(p?.index).toBe(8); // the stored pair (8, 9) no longer matches
     expect(p?.reason).toMatch(/size 20\) does not match the entries/);
   });
@@ -55,7 +55,7 @@ describe('tampering with the ledger database', () => {
   it('a deleted row', async () => {
     await ledgerWith(20);
     t.db.prepare('DELETE FROM ledger_entries WHERE idx = 12').run();
-    expect(firstProblem()).toMatchObject({ index: 12, reason: 'entries 12–12 are missing' });
+    expect(await firstProblem()).toMatchObject({ index: 12, reason: 'entries 12–12 are missing' });
   });
 
   it('reordered rows', async () => {
@@ -68,7 +68,7 @@ describe('tampering with the ledger database', () => {
     t.db
       .prepare('UPDATE ledger_entries SET entry = ?, leaf_hash = ? WHERE idx = 5')
       .run(a, Buffer.from(leafHash(a)));
-    expect(firstProblem()).toMatchObject({
+    expect(await firstProblem()).toMatchObject({
       index: 4,
       reason: 'entry 4 says it is entry 5: rows were reordered',
     });
@@ -77,7 +77,7 @@ describe('tampering with the ledger database', () => {
   it('a truncated tail', async () => {
     await ledgerWith(20);
     t.db.prepare('DELETE FROM ledger_entries WHERE idx >= 17').run();
-    expect(firstProblem()).toMatchObject({
+    expect(await firstProblem()).toMatchObject({
       index: 17,
       reason: expect.stringMatching(/covers 20 entries but only 17 exist/),
     });
@@ -90,7 +90,7 @@ describe('tampering with the ledger database', () => {
     const forged = other.signCheckpoint(parseCheckpointText(parseNote(head?.note ?? '').text));
     t.db.prepare('UPDATE ledger_head SET note = ?').run(forged);
     // Its key id differs from the workstation key's, so no signature of ours is on it.
-    expect(firstProblem()?.reason).toMatch(
+    expect((await firstProblem())?.reason).toMatch(
       /newest checkpoint: the note is not signed by enclave-console\.local\//,
     );
   });
@@ -102,7 +102,7 @@ describe('tampering with the ledger database', () => {
     const bytes = Buffer.from(sig, 'base64');
     bytes[10] = (bytes[10] as number) ^ 0x40;
     t.db.prepare('UPDATE ledger_head SET note = ?').run(note.replace(sig, bytes.toString('base64')));
-    expect(firstProblem()?.reason).toMatch(/does not verify/);
+    expect((await firstProblem())?.reason).toMatch(/does not verify/);
   });
 
   it('a checkpoint with a rewritten root (a forked history), even with all entries intact', async () => {
@@ -116,7 +116,7 @@ describe('tampering with the ledger database', () => {
     t.db
       .prepare('INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (10, ?, ?)')
       .run(forked, 'now');
-    expect(firstProblem()).toMatchObject({
+    expect(await firstProblem()).toMatchObject({
       reason: expect.stringMatching(/checkpoint at size 10 \(size 10\) does not match/),
     });
   });
@@ -133,7 +133,7 @@ describe('tampering with the ledger database', () => {
     for (const suffix of ['-wal', '-shm']) if (existsSync(db + suffix)) rmSync(db + suffix);
     copyFileSync(`${db}.old`, db);
     t = t.reopen();
-    const report = verifyLedger(t.db, t.witness);
+    const report = await verifyLedger(t.db, t.witness);
     expect(report.ok).toBe(false);
     expect(report.problems[0]?.reason).toMatch(
       /has 10 entries but the checkpoint kept outside it has 30: the database was rolled back or replaced/,
@@ -142,6 +142,6 @@ describe('tampering with the ledger database', () => {
 
   it('passes again on an untouched ledger (the checks are not trigger-happy)', async () => {
     await ledgerWith(33);
-    expect(verifyLedger(t.db, t.witness)).toMatchObject({ ok: true, entries: 33, problems: [] });
+    expect(await verifyLedger(t.db, t.witness)).toMatchObject({ ok: true, entries: 33, problems: [] });
   });
 });

@@ -50,7 +50,7 @@ describe('the signed ledger', () => {
         'v',
         'workstation',
       ]);
-      const report = verifyLedger(t.db, t.witness);
+      const report = await verifyLedger(t.db, t.witness);
       expect(report).toMatchObject({ ok: true, entries: 40, signedSize: 40, unsignedTail: 0, problems: [] });
     } finally {
       t.close();
@@ -65,7 +65,7 @@ describe('the signed ledger', () => {
       t.ledger.append(sampleRecord(1));
       t.ledger.append(sampleRecord(2));
       expect(t.ledger.head()?.size).toBe(1);
-      expect(verifyLedger(t.db, t.witness)).toMatchObject({
+      expect(await verifyLedger(t.db, t.witness)).toMatchObject({
         ok: true,
         entries: 3,
         signedSize: 1,
@@ -73,7 +73,7 @@ describe('the signed ledger', () => {
       });
       await unlock(t);
       t.ledger.append(sampleRecord(3));
-      expect(verifyLedger(t.db, t.witness)).toMatchObject({
+      expect(await verifyLedger(t.db, t.witness)).toMatchObject({
         ok: true,
         entries: 4,
         signedSize: 4,
@@ -91,7 +91,7 @@ describe('the signed ledger', () => {
       for (let i = 0; i < Math.ceil((RETAIN_EVERY * 2.5) / 1000); i++) t.ledger.appendBatch(batch);
       const sizes = t.ledger.checkpoints().map((c) => c.size);
       expect(sizes.length).toBeGreaterThanOrEqual(3);
-      const report = verifyLedger(t.db, t.witness);
+      const report = await verifyLedger(t.db, t.witness);
       expect(report.ok).toBe(true);
       expect(report.checkpointsChecked).toBe(sizes.length);
       for (const c of t.ledger.checkpoints()) expect(parseNote(c.note).signatures).toHaveLength(1);

@@ -96,7 +96,7 @@ describe('database', () => {
     expect(() => openDatabase(dir)).toThrow(/newer Enclave Console \(schema 999/);
   });
 
-  it('carries audit entries written before the ledger into it, in order, verifiable', () => {
+  it('carries audit entries written before the ledger into it, in order, verifiable', async () => {
     const dir = freshDir();
     const v1 = openDatabase(dir, MIGRATIONS.slice(0, 1));
     const insert = v1.prepare(
@@ -126,7 +126,7 @@ describe('database', () => {
       operator: { subject: 'alice', roles: ['admin'], method: 'passphrase' },
       input: { passphrase: '[redacted]' },
     });
-    expect(verifyLedger(db, undefined)).toMatchObject({ ok: false, entries: 5 }); // no key yet: nothing signed
+    expect(await verifyLedger(db, undefined)).toMatchObject({ ok: false, entries: 5 }); // no key yet: nothing signed
   });
 });
 

@@ -154,33 +154,30 @@ export async function exportLedger(
 
   try {
     await mkdir(partial, { mode: 0o755 });
-    // Entries, streamed in 4 MiB writes.
+    // Entries, in 4 MiB writes; the next page is read from SQLite while the last write is in flight.
     const handle = await open(path.join(partial, FILES.entries), 'wx', 0o644);
     const hash = createHash('sha256');
     try {
-      const rows = db
-        .prepare('SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx')
+      const page = db
+        .prepare('SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?')
         .pluck();
-      let chunk: Buffer[] = [];
-      let chunkBytes = 0;
-      const flush = async () => {
-        const data = Buffer.concat(chunk);
-        chunk = [];
-        chunkBytes = 0;
+      let inFlight: Promise<unknown> = Promise.resolve();
+      for (let next = from; next < to;) {
+        const rows = page.all(next, to, 8192) as Buffer[];
+        if (rows.length === 0) throw new Error(`entries from ${next} are missing from the ledger`);
+        next += rows.length;
+        const parts: Buffer[] = [];
+        for (const entry of rows) parts.push(entry, NEWLINE);
+        const data = Buffer.concat(parts);
         hash.update(data);
-        await handle.write(data);
-        written += data.length;
-        progress('writing');
-      };
-      for (const entry of rows.iterate(from, to) as Iterable<Buffer>) {
-        chunk.push(entry, NEWLINE);
-        chunkBytes += entry.length + 1;
-        if (chunkBytes >= 4 << 20) {
-          await flush();
-          if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'the export was cancelled');
-        }
+        await inFlight;
+        if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'the export was cancelled');
+        inFlight = handle.write(data).then(() => {
+          written += data.length;
+          progress('writing');
+        });
       }
-      await flush();
+      await inFlight;
       progress('syncing');
       await handle.sync();
     } finally {

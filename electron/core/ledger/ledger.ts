@@ -127,14 +127,7 @@ export class Ledger implements AuditSink {
         const indexes: number[] = [];
         records.forEach((record, i) => {
           const index = size + i;
-          const entry: LedgerEntry = {
-            ...record,
-            v: 1,
-            index,
-            workstation,
-            planDigest: record.planDigest ?? null,
-          };
-          const bytes = canonicalBytes(entry);
+          const bytes = canonicalBytes(ledgerEntry(record, index, workstation));
           const leaf = leafHash(bytes);
           this.stmts.insert.run(
             index,
@@ -264,6 +257,26 @@ export class Ledger implements AuditSink {
       null
     );
   }
+}
+
+/** The entry with its members already in canonical (sorted) order, so encoding copies nothing. */
+function ledgerEntry(r: AuditRecord, index: number, workstation: string | null): LedgerEntry {
+  const o = r.operator;
+  return {
+    durationMs: r.durationMs,
+    error: r.error,
+    index,
+    input: r.input,
+    operator: o ? { displayName: o.displayName, method: o.method, roles: o.roles, subject: o.subject } : null,
+    outcome: r.outcome,
+    planDigest: r.planDigest ?? null,
+    procedure: r.procedure,
+    target: r.target,
+    time: r.time,
+    transport: r.transport,
+    v: 1,
+    workstation,
+  };
 }
 
 export function entryView(e: LedgerEntry): AuditEntryView {

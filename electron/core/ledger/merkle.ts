@@ -10,19 +10,26 @@ import { hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
-const LEAF = Buffer.of(0);
-const NODE = Buffer.of(1);
-
-// One-shot hashing of a concatenation: about a third faster than createHash per call,
+// One-shot hashing of a concatenation assembled in a reused scratch buffer:
+// about a third faster than createHash per call and with far less garbage,
 // which matters when verification rehashes a million entries.
 const sha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
+let scratch = Buffer.allocUnsafe(4096);
+const node = Buffer.allocUnsafe(65);
 
 export function leafHash(entry: Uint8Array): Uint8Array {
-  return sha256(Buffer.concat([LEAF, entry]));
+  if (entry.length + 1 > scratch.length) scratch = Buffer.allocUnsafe(2 * (entry.length + 1));
+  scratch[0] = 0x00;
+  scratch.set(entry, 1);
+  return sha256(scratch.subarray(0, entry.length + 1));
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(Buffer.concat([NODE, left, right], 65));
+  if (left.length !== 32 || right.length !== 32) throw new RangeError('node hashes take two 32-byte hashes');
+  node[0] = 0x01;
+  node.set(left, 1);
+  node.set(right, 33);
+  return sha256(node);
 }
 
 export function emptyRoot(): Uint8Array {

@@ -1,6 +1,11 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Db } from '../store';
 import { emptyRoot, leafHash, nodeHash } from './merkle';
 import { parseCheckpointText, verifyNote, type Verifier } from './note';
+import { foldFrontier } from './tree-store';
+import { hashRange, type RangeResult } from './verify-range';
 import type { CheckpointWitness } from './witness';
 import { readLedgerPublicKey } from './workstation-key';
 
@@ -23,36 +28,43 @@ export interface LedgerVerification {
   durationMs: number;
 }
 
-const MAX_PROBLEMS = 20;
-const PAGE = 20_000;
-const INDEX_FIELD = Buffer.from('"index":');
-
-/**
- * The entry's own "index" member, read without parsing: members are sorted, so
- * the top-level "index" comes after "durationMs" (a number) and "error" (a
- * string, where a quote would be escaped), and is its first unescaped match.
- */
-function claimedIndex(entry: Buffer): number | undefined {
-  let at = entry.indexOf(INDEX_FIELD);
-  while (at > 0 && entry[at - 1] === 0x5c) at = entry.indexOf(INDEX_FIELD, at + 1);
-  if (at < 0) return undefined;
-  let n = 0;
-  let i = at + INDEX_FIELD.length;
-  const start = i;
-  for (; i < entry.length && (entry[i] as number) >= 0x30 && (entry[i] as number) <= 0x39; i++) {
-    n = n * 10 + (entry[i] as number) - 0x30;
-  }
-  return i > start ? n : undefined;
+export interface VerifyOptions {
+  /**
+   * The bundled worker (out/node/ledger-verify-worker.mjs). By default the file
+   * beside this bundle; where it does not exist (tests on sources), one thread.
+   */
+  workerScript?: string | null;
+  /** Ledgers smaller than this are verified on one thread. */
+  parallelAbove?: number;
+  /** Leaves per block (a power of two); ranges split on block boundaries. */
+  blockSize?: number;
 }
+
+const MAX_PROBLEMS = 20;
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+const OUTSIDE = 'checkpoint kept outside the database';
+
+function defaultWorker(): string | null {
+  try {
+    const file = fileURLToPath(new URL('./ledger-verify-worker.mjs', import.meta.url));
+    return existsSync(file) ? file : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Full verification: every leaf recomputed from its entry, the tree rebuilt,
  * every checkpoint's signature checked and its root compared with the rebuilt
  * tree at its size (which also makes each consistent with the one before),
- * and the checkpoint kept outside the database compared the same way.
+ * and the checkpoint kept outside the database compared the same way. Large
+ * ledgers are hashed on two threads, split on aligned subtrees.
  */
-export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): LedgerVerification {
+export async function verifyLedger(
+  db: Db,
+  witness: CheckpointWitness | undefined,
+  options: VerifyOptions = {},
+): Promise<LedgerVerification> {
   const started = performance.now();
   const problems: LedgerProblem[] = [];
   const problem = (index: number | null, reason: string) => {
@@ -61,7 +73,7 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
   const key = readLedgerPublicKey(db);
   const verifier: Verifier | undefined = key ? { name: key.origin, publicKey: key.publicKey } : undefined;
 
-  // Checkpoints to meet along the way: size -> root and where it came from.
+  // Checkpoints to meet: size -> expected roots and where each came from.
   const expected = new Map<number, { root: Uint8Array; from: string }[]>();
   const expect = (note: string, from: string): number | undefined => {
     if (!verifier) return undefined;
@@ -75,12 +87,12 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
       return undefined;
     }
   };
-  const stored = db.prepare('SELECT size, note FROM ledger_checkpoints ORDER BY size').all() as {
+  const kept = db.prepare('SELECT size, note FROM ledger_checkpoints ORDER BY size').all() as {
     size: number;
     note: string;
   }[];
   let checked = 0;
-  for (const c of stored) {
+  for (const c of kept) {
     const size = expect(c.note, `checkpoint at size ${c.size}`);
     if (size !== undefined && size !== c.size)
       problem(null, `checkpoint row ${c.size} holds a checkpoint of size ${size}`);
@@ -91,76 +103,82 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
   const headSize = head ? expect(head.note, 'newest checkpoint') : undefined;
   if (head) checked++;
   const external = witness?.read();
-  const externalSize =
-    external !== undefined ? expect(external, 'checkpoint kept outside the database') : undefined;
+  const externalSize = external !== undefined ? expect(external, OUTSIDE) : undefined;
 
   const count = db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number;
+  const span = db.prepare('SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries').pluck().get() as number;
   if (count > 0 && !verifier)
     problem(null, 'the ledger has entries but no public key: the data directory is damaged');
+
+  // Hash every leaf, on two threads when it pays.
+  const blockSize = options.blockSize ?? 8192;
+  const sizes = [...expected.keys()].filter((s) => s > 0 && s <= span);
+  const workerScript = options.workerScript === undefined ? defaultWorker() : options.workerScript;
+  const blocks = Math.ceil(span / blockSize);
+  let results: RangeResult[];
+  if (workerScript && span >= (options.parallelAbove ?? 200_000) && blocks >= 2) {
+    const split = Math.ceil(blocks / 2) * blockSize;
+    const worker = runWorker(workerScript, { dbPath: db.name, start: split, end: span, blockSize, sizes });
+    worker.catch(() => undefined); // awaited below; avoid an unhandled rejection while this thread works
+    const mine = hashRange(db, 0, split, blockSize, sizes);
+    results = [mine, await worker];
+  } else {
+    results = [hashRange(db, 0, span, blockSize, sizes)];
+  }
+  for (const r of results) for (const p of r.problems) problem(p.index, p.reason);
+
+  // Join: block roots form the upper tree; inner stacks complete each checkpoint's frontier.
+  const blockRoots: Uint8Array[] = [];
+  const snapshots = new Map<number, Uint8Array[]>();
+  for (const r of results) {
+    for (const [b, h] of r.blockRoots) blockRoots[b] = h;
+    for (const [s, stack] of r.snapshots) snapshots.set(s, stack);
+  }
+  const perfect = (first: number, count: number): Uint8Array =>
+    count === 1
+      ? (blockRoots[first] as Uint8Array)
+      : nodeHash(perfect(first, count / 2), perfect(first + count / 2, count / 2));
+  const rootAt = (size: number): Uint8Array => {
+    const whole = Math.floor(size / blockSize);
+    const frontier: Uint8Array[] = [];
+    let at = 0;
+    for (let bit = 30; bit >= 0; bit--) {
+      const width = 2 ** bit;
+      if (whole - at >= width) {
+        frontier.push(perfect(at, width));
+        at += width;
+      }
+    }
+    if (size % blockSize) frontier.push(...(snapshots.get(size) ?? []));
+    return foldFrontier(frontier);
+  };
 
   for (const w of expected.get(0) ?? []) {
     if (!equal(w.root, emptyRoot())) problem(null, `${w.from} (size 0) does not have the empty tree's root`);
   }
-  expected.delete(0);
-
-  // One pass over the entries, folding the tree as an appender would.
-  const stack: { size: number; hash: Uint8Array }[] = [];
-  let next = 0;
-  // Pages of rows: .all() on a range is markedly faster than a row-by-row iterator.
-  const page = db
-    .prepare('SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?')
-    .raw();
-  const rows = function* () {
-    for (let from = 0; ;) {
-      const batch = page.all(from, PAGE) as [number, Buffer, Buffer][];
-      yield* batch;
-      if (batch.length < PAGE) return;
-      from = (batch.at(-1) as [number, Buffer, Buffer])[0] + 1;
-    }
-  };
-  for (const [idx, entry, stored] of rows()) {
-    if (idx !== next) {
-      problem(next, idx > next ? `entries ${next}–${idx - 1} are missing` : `entry ${idx} appears twice`);
-      next = idx;
-    }
-    const leaf = leafHash(entry);
-    if (!equal(leaf, stored))
-      problem(idx, `entry ${idx} was changed: its content no longer matches its hash`);
-    const claimed = claimedIndex(entry);
-    if (claimed !== idx)
-      problem(idx, `entry ${idx} says it is entry ${claimed ?? '(none)'}: rows were reordered`);
-    let node = { size: 1, hash: leaf };
-    while (stack.length && (stack.at(-1) as { size: number }).size === node.size) {
-      const left = stack.pop() as { size: number; hash: Uint8Array };
-      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
-    }
-    stack.push(node);
-    next++;
-    const want = expected.get(next);
-    if (want) {
-      let root = (stack.at(-1) as { hash: Uint8Array }).hash;
-      for (let i = stack.length - 2; i >= 0; i--)
-        root = nodeHash((stack[i] as { hash: Uint8Array }).hash, root);
-      for (const w of want) {
-        if (equal(root, w.root)) continue;
-        // A changed entry already reported explains the mismatch; otherwise find where it is.
-        if (problems.some((p) => p.index !== null && p.index < next)) continue;
+  for (const size of [...expected.keys()].sort((a, b) => a - b)) {
+    if (size === 0) continue;
+    for (const w of expected.get(size) ?? []) {
+      if (size > span) {
         problem(
-          locateChange(db, next),
-          `${w.from} (size ${next}) does not match the entries: entries before ${next} were changed`,
+          count,
+          w.from === OUTSIDE
+            ? `the database has ${count} entries but the checkpoint kept outside it has ${size}: the database was rolled back or replaced`
+            : `${w.from} covers ${size} entries but only ${count} exist: entries from ${count} were removed`,
+        );
+        continue;
+      }
+      if (equal(rootAt(size), w.root)) continue;
+      // A changed entry already reported explains the mismatch; otherwise find where it is.
+      if (problems.some((p) => p.index !== null && p.index < size)) continue;
+      const found = locateChange(db, size);
+      if (found?.reason) problem(found.index, found.reason);
+      else {
+        problem(
+          found?.index ?? null,
+          `${w.from} (size ${size}) does not match the entries: entries before ${size} were changed`,
         );
       }
-      expected.delete(next);
-    }
-  }
-  for (const [size, list] of expected) {
-    for (const w of list) {
-      problem(
-        count,
-        w.from === 'checkpoint kept outside the database'
-          ? `the database has ${count} entries but the checkpoint kept outside it has ${size}: the database was rolled back or replaced`
-          : `${w.from} covers ${size} entries but only ${count} exist: entries from ${count} were removed`,
-      );
     }
   }
   problems.sort((a, b) => (a.index ?? Infinity) - (b.index ?? Infinity));
@@ -177,24 +195,39 @@ export function verifyLedger(db: Db, witness: CheckpointWitness | undefined): Le
   };
 }
 
+function runWorker(script: string, workerData: object): Promise<RangeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script, { workerData });
+    worker.once('message', (result: RangeResult) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the verification worker exited with ${code}`));
+    });
+  });
+}
+
 /**
- * When a root does not match but every leaf matched its stored hash, the
- * stored hashes were rewritten too: compare recomputed pairs with the stored
- * level-1 nodes to name the first pair that changed, if the nodes were left.
+ * A root did not match: find where. First the entry whose content no longer
+ * matches its stored leaf hash; failing that (the stored hashes were
+ * rewritten too), the first pair whose stored level-1 node differs.
  */
-function locateChange(db: Db, size: number): number | null {
-  const leaves = db.prepare('SELECT entry FROM ledger_entries WHERE idx < ? ORDER BY idx').pluck().raw(false);
+function locateChange(db: Db, size: number): { index: number; reason: string } | undefined {
+  const rows = db
+    .prepare('SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx < ? ORDER BY idx')
+    .raw();
   const node = db.prepare('SELECT hash FROM ledger_nodes WHERE level = 1 AND idx = ?').pluck();
+  let pair: number | undefined;
   let previous: Uint8Array | undefined;
-  let i = 0;
-  for (const entry of leaves.iterate(size) as Iterable<Buffer>) {
+  for (const [idx, entry, stored] of rows.iterate(size) as Iterable<[number, Buffer, Buffer]>) {
     const leaf = leafHash(entry);
-    if (i % 2 === 1 && previous) {
-      const storedNode = node.get((i - 1) / 2) as Buffer | undefined;
-      if (storedNode && !equal(storedNode, nodeHash(previous, leaf))) return i - 1;
+    if (!equal(leaf, stored)) {
+      return { index: idx, reason: `entry ${idx} was changed: its content no longer matches its hash` };
+    }
+    if (pair === undefined && idx % 2 === 1 && previous) {
+      const storedNode = node.get((idx - 1) / 2) as Buffer | undefined;
+      if (storedNode && !equal(storedNode, nodeHash(previous, leaf))) pair = idx - 1;
     }
     previous = leaf;
-    i++;
   }
-  return null;
+  return pair === undefined ? undefined : { index: pair, reason: '' };
 }

@@ -13,7 +13,7 @@ export type ReadBackMethod = 'direct-io' | 'cache-dropped';
 export async function readBackSha256(file: string): Promise<{ sha256: string; method: ReadBackMethod }> {
   try {
     return {
-      sha256: await hashStream(['if=' + file, 'iflag=direct', 'bs=1M', 'status=none']),
+      sha256: await hashStream(['if=' + file, 'iflag=direct', 'bs=4M', 'status=none']),
       method: 'direct-io',
     };
   } catch {
