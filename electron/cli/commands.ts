@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ConsoleError } from '../../shared/errors';
 import { alreadyInitialised } from '../core/identity';
 import { parseVerifierKey, verifyExport, verifyTlogProof } from '../core/ledger';
+import { freeSpace } from '../core/media';
 import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
 import { openCliCore, readPassphrase, signIn, type CliCore } from './session';
@@ -231,12 +232,21 @@ export const COMMANDS: Command[] = [
     async run(ctx) {
       const to = str(ctx.options.to);
       if (!to) throw new UsageError('audit export needs --to DIR (the mounted medium or a folder on it)');
+      const target = path.resolve(to);
       return withCore(ctx, async (cli) => {
         await signIn(cli);
+        if (!ctx.json) {
+          try {
+            const space = freeSpace(target);
+            ctx.print(`${target}: ${formatBytes(space.freeBytes)} free of ${formatBytes(space.totalBytes)}`);
+          } catch {
+            // the export itself reports a missing folder clearly
+          }
+        }
         let last = '';
         const result = await cli.client.call(
           'audit.export',
-          { to: path.resolve(to), full: ctx.options.full === true },
+          { to: target, full: ctx.options.full === true },
           {
             onEvent: (e) => {
               const line = `${e.phase} ${Math.min(100, Math.round((100 * e.bytes) / Math.max(1, e.totalBytes)))}%`;
@@ -253,6 +263,36 @@ export const COMMANDS: Command[] = [
           `${result.files.length} files, ${result.bytes} bytes, read back from the medium (${result.readBack}).`,
         );
         ctx.print(`Keep ${result.folder}/checkpoint: the next export is verified against it (--previous).`);
+      });
+    },
+  },
+  {
+    words: ['audit', 'media'],
+    usage: 'audit media',
+    summary: 'Removable media mounted on this workstation, with free space (export targets).',
+    options: [],
+    async run(ctx) {
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const media = await cli.client.call('audit.media', {});
+        if (ctx.json) return ctx.print(JSON.stringify(media, null, 2));
+        if (media.length === 0) {
+          ctx.print('No removable media are mounted. Mount one, or export to a folder with --to DIR.');
+          return;
+        }
+        ctx.print(
+          formatTable(
+            ['MOUNT POINT', 'DEVICE', 'LABEL', 'FILESYSTEM', 'FREE', 'SIZE'],
+            media.map((m) => [
+              m.mountPoint,
+              m.device,
+              m.label ?? '-',
+              m.fsType ?? '-',
+              formatBytes(m.freeBytes),
+              formatBytes(m.totalBytes),
+            ]),
+          ),
+        );
       });
     },
   },
@@ -312,6 +352,13 @@ export const COMMANDS: Command[] = [
     },
   },
 ];
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
 
 function readText(file: string, what: string): string {
   try {
