@@ -1,11 +1,12 @@
 /**
  * The console in the browser harness, end to end, the way an operator meets it:
  * first run -> sign out -> a refused sign-in -> sign in -> every page -> the command
- * palette and key bindings -> the audit ledger showing the sign-in. Screenshots of
+ * palette and key bindings -> the audit ledger showing the sign-in, its inclusion
+ * proof, the filters, verification and the export wizard. Screenshots of
  * each page go to the report and test-results/screenshots/; with
  * UPDATE_SCREENSHOTS=1 they replace the README's in docs/screenshots/.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +141,14 @@ test('an operator sets up the workstation, signs in, works through every page an
     await expect(
       page.getByRole('table', { name: 'Operators' }).getByRole('row').filter({ hasText: ADMIN.displayName }),
     ).toBeVisible();
+    const ledgerKey = page.getByRole('region', { name: 'Ledger key' });
+    await expect(ledgerKey.getByRole('group', { name: 'Verifier key' }).locator('code')).toHaveText(
+      /^enclave-console\.local\/.+\/audit\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/,
+    );
+    await expect(ledgerKey.getByRole('group', { name: 'OpenSSH public key' }).locator('code')).toHaveText(
+      /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA[A-Za-z0-9+/]+=* /,
+    );
+    await expect(ledgerKey.getByRole('button', { name: 'Copy the verifier key' })).toBeVisible();
     await snap(page, testInfo, 'settings.png');
 
     const form = page.getByRole('form', { name: 'Add operator' });
@@ -202,14 +211,16 @@ test('an operator sets up the workstation, signs in, works through every page an
     await expect(heading(page, 'Audit')).toBeVisible();
   });
 
+  const ledger = page.getByRole('listbox', { name: 'Audit entries' });
+  const detail = page.getByRole('complementary', { name: 'Audit entry details' });
+  const filters = page.getByRole('search', { name: 'Filter audit entries' });
+
   await test.step('the audit ledger shows the sign-in', async () => {
-    const ledger = page.getByRole('listbox', { name: 'Audit entries' });
     const signInEntry = ledger.getByRole('option', {
       name: new RegExp(`${ADMIN.name}, session\\.signIn, .*, ok,`),
     });
     await expect(signInEntry.first()).toBeVisible();
     await signInEntry.first().click();
-    const detail = page.getByRole('complementary', { name: 'Audit entry details' });
     await expect(detail.getByText('session.signIn', { exact: true })).toBeVisible();
     await expect(detail, 'the passphrase never reaches the ledger').toContainText(
       '"passphrase": "[redacted]"',
@@ -217,22 +228,123 @@ test('an operator sets up the workstation, signs in, works through every page an
     await expect(
       ledger.getByRole('option', { name: /session\.signIn, .*, (denied|error),/ }).first(),
     ).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Ledger' })).toContainText(/covers \d+ of \d+ entries/);
+  });
 
+  await test.step('the entry inclusion proof: shown, copied and saved as a tlog-proof file', async () => {
+    const index = Number(
+      /^Entry (\d+)$/.exec((await detail.getByRole('heading', { level: 2 }).textContent()) ?? '')?.[1],
+    );
+    expect(index).toBeGreaterThanOrEqual(0);
+    const proof = detail.getByRole('region', { name: 'Inclusion proof' });
+    await proof.getByRole('button', { name: 'Show proof' }).click();
+    await expect(proof.getByText(/^\d+ entries/)).toBeVisible();
+    await expect(
+      proof
+        .getByRole('list', { name: /Proof hashes/ })
+        .getByRole('listitem')
+        .first(),
+    ).toHaveText(/^[A-Za-z0-9+/]{43}=$/);
+    await proof.getByText('The tlog-proof file').click();
+    const file = proof.locator('pre');
+    await expect(file).toBeVisible();
+    const text = (await file.textContent()) ?? '';
+    expect(text.startsWith('c2sp.org/tlog-proof@v1\n'), text).toBe(true);
+    expect(text).toContain(`\nindex ${index}\n`);
+
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await proof.getByRole('button', { name: 'Copy tlog-proof' }).click();
+    await expect(proof.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
+
+    const downloading = page.waitForEvent('download');
+    await proof.getByRole('button', { name: 'Save…' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe(`entry-${index}.tlog-proof`);
+    expect(readFileSync(await download.path(), 'utf8')).toBe(text);
+    await expect(proof.getByText(/enclave audit verify-proof entry-\d+\.tlog-proof --key KEY/)).toBeVisible();
+    await proof.getByRole('heading', { name: 'Inclusion proof' }).scrollIntoViewIfNeeded();
+    await snap(page, testInfo, 'audit-proof.png');
+  });
+
+  await test.step('filters: action, target and time range narrow the list', async () => {
+    const count = filters.getByRole('status');
+    await expect(count).toHaveText(/^(\d+) of \1 entries$/);
+    const everything = Number(/^(\d+)/.exec((await count.textContent()) ?? '')?.[1]);
+
+    await filters.getByLabel('Action').selectOption('session.signIn');
+    await filters.getByLabel('Target contains').fill('operator admin');
+    // The wrong passphrase and the sign-in after it; the first administrator was created by setup.
+    await expect(count).toHaveText(`2 of ${everything} entries`);
+    await expect(ledger.getByRole('option')).toHaveCount(2);
+    await expect(ledger.getByRole('option', { name: /, session\.signIn, operator admin, / })).toHaveCount(2);
+
+    const from = filters.getByLabel('From (UTC)');
+    await from.fill('2099-01-01T00:00:00');
+    await expect(count).toHaveText(`0 of ${everything} entries`);
+    await expect(page.getByRole('heading', { name: 'No entries match these filters' })).toBeVisible();
+    await filters.getByLabel('To (UTC)').fill('2098-01-01T00:00:00');
+    await expect(filters.getByText('The time range ends before it starts.')).toBeVisible();
+    await filters.getByRole('button', { name: 'Any time' }).click();
+    await expect(count).toHaveText(`2 of ${everything} entries`);
+
+    await filters.getByRole('button', { name: 'Last hour' }).click();
+    await expect(filters.getByRole('button', { name: 'Last hour' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(from).toHaveValue(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    await expect(count).toHaveText(`2 of ${everything} entries`);
+
+    await filters.getByLabel('Outcome').selectOption('ok');
+    await expect(count).toHaveText(`1 of ${everything} entries`);
+    await expect(ledger.getByRole('option', { name: /, (denied|error),/ })).toHaveCount(0);
+    await filters.getByLabel('Outcome').selectOption('');
+    await snap(page, testInfo, 'audit-filters.png');
+
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await expect(count).toHaveText(new RegExp(`^${everything} of ${everything} entries$`));
+  });
+
+  await test.step('verify the ledger', async () => {
     await page.getByRole('button', { name: 'Verify ledger' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Ledger verified' })).toBeVisible();
+    await page.getByRole('button', { name: 'Show checkpoint' }).click();
+    await expect(page.getByRole('region', { name: 'Newest signed checkpoint' }).locator('pre')).toHaveText(
+      /^enclave-console\.local\/.+\/audit\n\d+\n[A-Za-z0-9+/]{43}=\n\n— /,
+    );
+    await page.getByRole('button', { name: 'Hide checkpoint' }).click();
+  });
+
+  await test.step('the export wizard writes the ledger to the medium and reads it back', async () => {
+    const exportDialog = page.getByRole('dialog', { name: 'Export the audit ledger' });
+    await page.getByRole('button', { name: 'Export to media…' }).click();
+    await expect(exportDialog.getByRole('heading', { name: 'Choose the medium' })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(exportDialog, 'Escape closes the wizard').toBeHidden();
 
     await page.getByRole('button', { name: 'Export to media…' }).click();
-    const exportDialog = page.getByRole('dialog', { name: 'Export the audit ledger' });
-    await exportDialog.getByLabel('Target folder').fill(exportDir);
-    await exportDialog.getByRole('button', { name: 'Export', exact: true }).click();
-    await expect(exportDialog.getByRole('status').filter({ hasText: 'Exported entries' })).toBeVisible();
-    await snap(page, testInfo, 'audit-export.png');
-    await exportDialog.getByRole('button', { name: 'Close' }).first().click();
-    await expect(exportDialog).toBeHidden();
+    // The test machine has no USB drive; the folder stands in for one.
+    await exportDialog.getByRole('radio', { name: /A folder/ }).check();
+    await exportDialog.getByLabel('Folder path').fill(exportDir);
+    await exportDialog.getByLabel('Folder path').press('Enter');
 
-    await page.getByLabel('Outcome').selectOption('ok');
-    await expect(ledger.getByRole('option', { name: /, (denied|error),/ })).toHaveCount(0);
-    await page.getByLabel('Outcome').selectOption('');
+    await expect(exportDialog.getByRole('heading', { name: 'Choose what to export' })).toBeVisible();
+    await expect(exportDialog.getByRole('radio', { name: /New entries .*from entry 0/ })).toBeChecked();
+    await expect(exportDialog.getByText(/^about \d+ entries\./).first()).toBeVisible();
+    await exportDialog.getByRole('button', { name: 'Export', exact: true }).click();
+
+    const progress = exportDialog.getByRole('progressbar', { name: 'Export progress' });
+    await expect(progress).toHaveAttribute('value', '100');
+    await expect(progress).toHaveAttribute('aria-valuetext', 'Done, 100 %');
+    await expect(exportDialog.getByRole('status').filter({ hasText: 'Exported entries 0 to' })).toBeVisible();
+    const folder =
+      (await exportDialog.getByRole('group', { name: 'Folder' }).locator('code').textContent()) ?? '';
+    expect(path.dirname(folder)).toBe(exportDir);
+    expect(path.basename(folder)).toMatch(/^enclave-audit-[0-9a-f]{8}-0-\d+-\d{8}T\d{6}Z$/);
+    expect(readFileSync(path.join(folder, 'checkpoint'), 'utf8')).toMatch(/^enclave-console\.local\//);
+    await expect(exportDialog.getByText(/Keep a copy of its checkpoint file/)).toBeVisible();
+    await snap(page, testInfo, 'audit-export.png');
+    await exportDialog.getByRole('button', { name: 'Done' }).click();
+    await expect(exportDialog).toBeHidden();
+    await expect(page.getByRole('region', { name: 'Ledger' })).toContainText(/Last export\s*entries 0–\d+/);
     await snap(page, testInfo, 'audit.png');
   });
 

@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportLedger } from '../../electron/core/ledger/export';
-import { openTestLedger, sampleRecord, WORKSTATION, type TestLedger } from '../support/ledger';
+import { exportTestLedger, openTestLedger, sampleRecord, type TestLedger } from '../support/ledger';
 
 /**
  * docs/examples/verify-export.sh is a second, independent implementation of the
@@ -26,17 +25,7 @@ describe('an independent verifier (bash + OpenSSL) accepts the exports', () => {
   it('checks the Ed25519 note signature and rebuilds the Merkle root', async () => {
     t = await openTestLedger();
     for (let i = 0; i < 13; i++) t.ledger.append(sampleRecord(i));
-    const { folder } = await exportLedger(
-      {
-        db: t.db,
-        ledger: t.ledger,
-        signer: t.signer,
-        workstationId: WORKSTATION,
-        version: 'test',
-        now: () => t.clock.now(),
-      },
-      { targetDir: medium, full: true },
-    );
+    const { folder } = await exportTestLedger(t, medium, { full: true });
     const ok = run(folder, t.signer.verifierKey);
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toContain('checkpoint signature ok');

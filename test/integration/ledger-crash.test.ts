@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileWitness } from '../../electron/core/ledger/witness';
 import { verifyLedger } from '../../electron/core/ledger/verify';
 import { openDatabase } from '../../electron/core/store';
-import { openTestLedger, type TestLedger } from '../support/ledger';
+import { bundleForTest, openTestLedger, type TestLedger } from '../support/ledger';
 
 /**
  * Crash safety with real processes: a child appends in a loop and is
@@ -18,19 +17,7 @@ let script: string;
 let t: TestLedger;
 
 beforeAll(async () => {
-  // Inside the checkout, so the bundle resolves better-sqlite3 from node_modules.
-  script = path.resolve(import.meta.dirname, '../../out/test', `append-loop-${process.pid}.mjs`);
-  await build({
-    entryPoints: [path.resolve(import.meta.dirname, '../support/append-loop.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: script,
-    define: { __ENCLAVE_VERSION__: '"test"' },
-    logLevel: 'error',
-  });
+  script = await bundleForTest(path.resolve(import.meta.dirname, '../support/append-loop.ts'), 'append-loop');
   t = await openTestLedger();
   t.ledger.close();
   t.db.close();

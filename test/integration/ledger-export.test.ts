@@ -6,11 +6,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowedSignersLine, sshsigSign } from '../../offline-bundles/sshsig';
 import { canonicalJson } from '../../electron/core/ledger/canonical-json';
-import { exportLedger } from '../../electron/core/ledger/export';
 import { FILES, SSHSIG_NAMESPACE } from '../../electron/core/ledger/export-format';
 import { verifyExport, type ExportFolder } from '../../electron/core/ledger/export-verify';
 import { LedgerSigner } from '../../electron/core/ledger/signer';
-import { openTestLedger, sampleRecord, WORKSTATION, type TestLedger } from '../support/ledger';
+import {
+  exportTestLedger,
+  openTestLedger,
+  sampleRecord,
+  WORKSTATION,
+  type TestLedger,
+} from '../support/ledger';
 
 let t: TestLedger | undefined;
 const dirs: string[] = [];
@@ -31,18 +36,7 @@ async function ledgerWith(n: number): Promise<TestLedger> {
   return t;
 }
 
-const exportNow = (l: TestLedger, to: string, full = false) =>
-  exportLedger(
-    {
-      db: l.db,
-      ledger: l.ledger,
-      signer: l.signer,
-      workstationId: WORKSTATION,
-      version: '0.1.0',
-      now: () => l.clock.now(),
-    },
-    { targetDir: to, full },
-  );
+const exportNow = (l: TestLedger, to: string, full = false) => exportTestLedger(l, to, { full });
 
 /** The folder in memory, for the bit-flip and editing tests. */
 function inMemory(folder: string): ExportFolder & { files: Map<string, Buffer> } {

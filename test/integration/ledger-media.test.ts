@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportLedger } from '../../electron/core/ledger/export';
 import { verifyExport } from '../../electron/core/ledger/export-verify';
-import { openTestLedger, sampleRecord, WORKSTATION, type TestLedger } from '../support/ledger';
+import { exportTestLedger, openTestLedger, sampleRecord, type TestLedger } from '../support/ledger';
 
 /**
  * Exports onto real loop-mounted ext4 images, as the removable medium.
@@ -56,17 +55,7 @@ afterEach(() => {
 });
 
 const doExport = (l: TestLedger, to: string, onProgress?: () => void) =>
-  exportLedger(
-    {
-      db: l.db,
-      ledger: l.ledger,
-      signer: l.signer,
-      workstationId: WORKSTATION,
-      version: '0.1.0',
-      now: () => l.clock.now(),
-    },
-    { targetDir: to, full: true, ...(onProgress ? { onProgress } : {}) },
-  );
+  exportTestLedger(l, to, { full: true, ...(onProgress ? { onProgress } : {}) });
 
 describe.skipIf(reason !== '')(
   `export to loop-mounted ext4 media${reason ? ` (skipped: ${reason})` : ''}`,

@@ -1,10 +1,9 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leafHash } from '../../electron/core/ledger/merkle';
 import { verifyLedger } from '../../electron/core/ledger/verify';
-import { openTestLedger, sampleRecord, type TestLedger } from '../support/ledger';
+import { bundleForTest, openTestLedger, sampleRecord, type TestLedger } from '../support/ledger';
 
 /**
  * Verification on two threads must give exactly the single-thread answer,
@@ -15,17 +14,10 @@ let t: TestLedger;
 const BLOCK = 256;
 
 beforeAll(async () => {
-  worker = path.resolve(import.meta.dirname, '../../out/test', `ledger-verify-worker-${process.pid}.mjs`);
-  await build({
-    entryPoints: [path.resolve(import.meta.dirname, '../../electron/core/ledger/verify-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: worker,
-    logLevel: 'error',
-  });
+  worker = await bundleForTest(
+    path.resolve(import.meta.dirname, '../../electron/core/ledger/verify-worker.ts'),
+    'verify-worker',
+  );
   t = await openTestLedger();
   // Kept checkpoints at sizes that end inside blocks, on block edges, and in both halves.
   for (const [n, size] of [

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
+import { exportLedger } from '../../electron/core/ledger/export';
 import { Ledger, type AuditRecord } from '../../electron/core/ledger/ledger';
 import { FileWitness } from '../../electron/core/ledger/witness';
 import { createLedgerKey, ledgerSignerSource } from '../../electron/core/ledger/workstation-key';
@@ -90,4 +92,44 @@ export async function openTestLedger(): Promise<TestLedger> {
 
 export async function unlock(t: TestLedger): Promise<void> {
   await t.vault.unlockWithPassphrase(1, PASS);
+}
+
+/** Exports the test ledger with the real exporter. */
+export function exportTestLedger(
+  l: TestLedger,
+  targetDir: string,
+  options: { full?: boolean; onProgress?: () => void } = {},
+) {
+  return exportLedger(
+    {
+      db: l.db,
+      ledger: l.ledger,
+      signer: l.signer,
+      workstationId: WORKSTATION,
+      version: 'test',
+      now: () => l.clock.now(),
+    },
+    {
+      targetDir,
+      full: options.full ?? false,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  );
+}
+
+/** Bundles a TypeScript entry (a child process or worker script) into out/test, where node_modules resolve. */
+export async function bundleForTest(entry: string, name: string): Promise<string> {
+  const outfile = path.resolve(import.meta.dirname, '../../out/test', `${name}-${process.pid}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    define: { __ENCLAVE_VERSION__: '"test"' },
+    logLevel: 'error',
+  });
+  return outfile;
 }
