@@ -17,6 +17,7 @@ export function VirtualList<Item>({
   selectedIndex,
   onSelect,
   onNearEnd,
+  followSelection = false,
 }: {
   label: string;
   items: readonly Item[];
@@ -30,6 +31,8 @@ export function VirtualList<Item>({
   onSelect: (index: number) => void;
   /** Called when the last rows come into view, to load more. */
   onNearEnd?: () => void;
+  /** Scroll the selected row into view whenever the selection changes, also from outside the list. */
+  followSelection?: boolean;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const idPrefix = useId();
@@ -45,6 +48,11 @@ export function VirtualList<Item>({
   useEffect(() => {
     if (onNearEnd && items.length > 0 && lastVisible >= items.length - 20) onNearEnd();
   }, [lastVisible, items.length, onNearEnd]);
+
+  useEffect(() => {
+    if (followSelection && selectedIndex !== null)
+      virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+  }, [followSelection, selectedIndex, virtualizer]);
 
   const move = (index: number) => {
     if (items.length === 0) return;

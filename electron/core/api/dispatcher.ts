@@ -192,8 +192,8 @@ export class Dispatcher {
     let output: unknown;
     let error: ConsoleError | undefined;
     try {
+      // A handler that finished despite a late cancel reports what it did: its result is real.
       output = await handler(input.data as never, { connection, session, signal: controller.signal, emit });
-      if (controller.signal.aborted) throw new ConsoleError('CANCELLED', `${spec.id} was cancelled`);
     } catch (thrown) {
       error = thrown instanceof ConsoleError ? thrown : this.internal(spec.id, thrown);
     } finally {

@@ -2,6 +2,7 @@ import { api, type AuditEntryView } from '../../../shared/api';
 import { Badge } from '../../ui/Badge';
 import { Timestamp } from '../../ui/Timestamp';
 import { formatDuration, OUTCOME_TONE } from './AuditRow';
+import { InclusionProof } from './InclusionProof';
 
 function summaryOf(procedure: string): string | undefined {
   return Object.hasOwn(api, procedure) ? api[procedure as keyof typeof api].summary : undefined;
@@ -63,11 +64,14 @@ export function AuditEntryDetail({ entry }: { entry: AuditEntryView | undefined 
               </>
             )}
           </dl>
-          <h3>Input</h3>
-          <p className="muted small">
-            As recorded: secrets are replaced with [redacted] before anything is written.
-          </p>
-          <pre className="code-block">{JSON.stringify(entry.input, null, 2) ?? 'none'}</pre>
+          <section className="detail-section" aria-labelledby="audit-input-heading">
+            <h3 id="audit-input-heading">Input</h3>
+            <p className="muted small">
+              As recorded: secrets are replaced with [redacted] before anything is written.
+            </p>
+            <pre className="code-block">{JSON.stringify(entry.input, null, 2) ?? 'none'}</pre>
+          </section>
+          <InclusionProof key={entry.index} index={entry.index} />
         </>
       )}
     </aside>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { AuditEntryView } from '../../../shared/api';
 import { mayCall, rolesAllowedFor, useProcedure } from '../../app/calls';
 import { useSession } from '../../app/session';
@@ -6,12 +6,15 @@ import { EmptyState } from '../../ui/EmptyState';
 import { ErrorBanner } from '../../ui/ErrorBanner';
 import { PageHeader } from '../../ui/PageHeader';
 import { RefreshButton } from '../../ui/RefreshButton';
+import { useDebounced } from '../../ui/useDebounced';
 import { VirtualList } from '../../ui/VirtualList';
 import { AuditEntryDetail } from './AuditEntryDetail';
+import { AuditFilters } from './AuditFilters';
 import { ExportDialog } from './ExportDialog';
 import { LedgerBar } from './LedgerBar';
 import { AuditRow, AUDIT_COLUMNS, auditRowLabel } from './AuditRow';
-import { useAuditLedger, type AuditQuery } from './useAuditLedger';
+import { EMPTY_DRAFT, isFiltered, queryOf, withQuickRange, type FilterDraft } from './filters';
+import { useAuditLedger } from './useAuditLedger';
 import './audit.css';
 
 export function AuditPage() {
@@ -36,50 +39,62 @@ export function AuditPage() {
   return <AuditLedger />;
 }
 
-const OUTCOMES: { value: AuditQuery['outcome']; label: string }[] = [
-  { value: '', label: 'Any outcome' },
-  { value: 'ok', label: 'ok' },
-  { value: 'denied', label: 'denied' },
-  { value: 'error', label: 'error' },
-];
+/** How long typing in a filter waits before it queries the core. */
+const TYPING_PAUSE_MS = 300;
 
 function AuditLedger() {
   const status = useProcedure('audit.status', {});
   const [exporting, setExporting] = useState(false);
-  const [operatorDraft, setOperatorDraft] = useState('');
-  const [query, setQuery] = useState<AuditQuery>({ operator: '', outcome: '' });
+  // What is typed waits for a pause; choices (selects, quick ranges, clearing) apply at once.
+  const [draft, setDraft] = useState<{ filters: FilterDraft; typed: boolean }>({
+    filters: EMPTY_DRAFT,
+    typed: false,
+  });
+  const applied = useDebounced(draft.filters, draft.typed ? TYPING_PAUSE_MS : 0);
+  const query = useMemo(() => queryOf(applied), [applied]);
+  const filtered = isFiltered(query);
   const [selectedLedgerIndex, setSelectedLedgerIndex] = useState<number | null>(null);
   const ledger = useAuditLedger(query);
 
-  // Typing in the operator filter queries the core once the operator pauses.
-  useEffect(() => {
-    const timer = setTimeout(
-      () => setQuery((q) => (q.operator === operatorDraft ? q : { ...q, operator: operatorDraft })),
-      300,
-    );
-    return () => clearTimeout(timer);
-  }, [operatorDraft]);
-
   const selectedIndex = ledger.entries.findIndex((e) => e.index === selectedLedgerIndex);
   const selected: AuditEntryView | undefined = ledger.entries[selectedIndex];
-  const filtered = query.operator.trim() !== '' || query.outcome !== '';
+  const operators = useMemo(
+    () => [...new Set(ledger.entries.flatMap((e) => (e.operator ? [e.operator.subject] : [])))].sort(),
+    [ledger.entries],
+  );
+  const isLoaded = useCallback(
+    (index: number) => ledger.entries.some((e) => e.index === index),
+    [ledger.entries],
+  );
+
+  const reload = () => {
+    // A quick range means "the last hour from now", so it moves with the refresh.
+    const range = draft.filters.range;
+    if (range) setDraft({ filters: withQuickRange(draft.filters, range, new Date()), typed: false });
+    ledger.reload();
+    status.reload();
+  };
+
+  // M counts the whole ledger; while unfiltered the list's own total is the fresher figure.
+  const ledgerSize = filtered ? Math.max(status.data?.entries ?? 0, ledger.total) : ledger.total;
+  const count = ledger.loading
+    ? 'Loading…'
+    : `${ledger.total.toLocaleString('en')} of ${ledgerSize.toLocaleString('en')} entries`;
 
   return (
     <>
       <PageHeader
         title="Audit"
         description="Every action on this workstation, newest first. Entries are append-only and cannot be edited."
-        actions={
-          <RefreshButton
-            onRefresh={() => {
-              ledger.reload();
-              status.reload();
-            }}
-            busy={ledger.loading}
-          />
-        }
+        actions={<RefreshButton onRefresh={reload} busy={ledger.loading} />}
       />
-      <LedgerBar status={status} onExport={() => setExporting(true)} />
+      <LedgerBar
+        status={status}
+        onExport={() => setExporting(true)}
+        isLoaded={isLoaded}
+        onShowEntry={setSelectedLedgerIndex}
+        onVerified={ledger.reload}
+      />
       <ExportDialog
         open={exporting}
         onClose={() => {
@@ -89,54 +104,12 @@ function AuditLedger() {
           ledger.reload();
         }}
       />
-      <form
-        className="filters"
-        role="search"
-        aria-label="Filter audit entries"
-        onSubmit={(e) => e.preventDefault()}
-      >
-        <label className="filter">
-          <span>Operator</span>
-          <input
-            type="search"
-            value={operatorDraft}
-            onChange={(e) => setOperatorDraft(e.target.value)}
-            placeholder="any operator"
-            spellCheck={false}
-            autoComplete="off"
-          />
-        </label>
-        <label className="filter">
-          <span>Outcome</span>
-          <select
-            value={query.outcome}
-            onChange={(e) => setQuery((q) => ({ ...q, outcome: e.target.value as AuditQuery['outcome'] }))}
-          >
-            {OUTCOMES.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        {filtered && (
-          <button
-            type="button"
-            className="button button-quiet"
-            onClick={() => {
-              setOperatorDraft('');
-              setQuery({ operator: '', outcome: '' });
-            }}
-          >
-            Clear filters
-          </button>
-        )}
-        <p className="filters-count" role="status">
-          {ledger.loading
-            ? 'Loading…'
-            : `${ledger.entries.length.toLocaleString('en')} of ${ledger.total.toLocaleString('en')} entries`}
-        </p>
-      </form>
+      <AuditFilters
+        draft={draft.filters}
+        change={(filters, typed) => setDraft({ filters, typed })}
+        operators={operators}
+        count={count}
+      />
       {ledger.error && (
         <ErrorBanner title="Could not read the audit ledger" error={ledger.error} onRetry={ledger.reload} />
       )}
@@ -147,7 +120,9 @@ function AuditLedger() {
             title={filtered ? 'No entries match these filters' : 'The ledger is empty'}
           >
             <p>
-              {filtered ? 'Clear the filters to see every entry.' : 'Entries appear here as operators act.'}
+              {filtered
+                ? 'Widen the time range or clear the filters to see more entries.'
+                : 'Entries appear here as operators act.'}
             </p>
           </EmptyState>
         ) : (
@@ -162,6 +137,7 @@ function AuditLedger() {
             selectedIndex={selectedIndex === -1 ? null : selectedIndex}
             onSelect={(index) => setSelectedLedgerIndex(ledger.entries[index]?.index ?? null)}
             onNearEnd={ledger.loadOlder}
+            followSelection
           />
         )}
         <AuditEntryDetail entry={selected} />

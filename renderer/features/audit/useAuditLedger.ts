@@ -3,11 +3,7 @@ import type { AuditEntryView } from '../../../shared/api';
 import type { ConsoleError } from '../../../shared/errors';
 import { SessionExpiryContext, toConsoleError } from '../../app/calls';
 import { useClient } from '../../app/connection';
-
-export interface AuditQuery {
-  operator: string;
-  outcome: '' | AuditEntryView['outcome'];
-}
+import type { AuditQuery } from './filters';
 
 const PAGE_SIZE = 200;
 
@@ -40,13 +36,8 @@ export function useAuditLedger(query: AuditQuery) {
   });
   const fetchingOlder = useRef(false);
 
-  const filter = useMemo(() => {
-    const q = JSON.parse(queryText) as AuditQuery;
-    return {
-      ...(q.operator.trim() ? { operator: q.operator.trim() } : {}),
-      ...(q.outcome ? { outcome: q.outcome } : {}),
-    };
-  }, [queryText]);
+  // The query is already in the contract's shape (see queryOf); its text keeps the effects stable.
+  const filter = useMemo(() => JSON.parse(queryText) as AuditQuery, [queryText]);
 
   const failed = useCallback(
     (error: unknown) => {

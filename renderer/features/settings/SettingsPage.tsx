@@ -5,6 +5,7 @@ import { Loadable } from '../../ui/Loadable';
 import { PageHeader } from '../../ui/PageHeader';
 import { AddOperatorForm } from './AddOperatorForm';
 import { AppearanceSettings } from './AppearanceSettings';
+import { LedgerKeyCard } from './LedgerKeyCard';
 import { OperatorsTable } from './OperatorsTable';
 import { SecretsProtectionBadge } from './SecretsProtectionBadge';
 import './settings.css';
@@ -42,16 +43,13 @@ export function SettingsPage() {
                 </dd>
                 <dt>Runtime</dt>
                 <dd className="mono">{system.runtime}</dd>
-                <dt>Ledger key</dt>
-                <dd className="mono break" title="Auditors pin this key to verify audit exports">
-                  {system.ledgerKey?.verifierKey ?? 'not created yet'}
-                </dd>
               </dl>
             )}
           </Loadable>
         </section>
         <AppearanceSettings />
       </div>
+      {info.data && <LedgerKeyCard ledgerKey={info.data.ledgerKey} />}
 
       <section className="section" aria-labelledby="operators-heading">
         <h2 id="operators-heading">Operators</h2>
