@@ -15,7 +15,8 @@ export interface Figure {
 
 /** Writes bench/results/NAME.json and NAME.md and prints the table. */
 export function report(name: string, figures: Figure[]): void {
-  const dir = path.resolve(import.meta.dirname, '..', 'bench', 'results');
+  // bench/run.mjs runs every benchmark from the repository root.
+  const dir = path.resolve('bench', 'results');
   mkdirSync(dir, { recursive: true });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
   const when = new Date().toISOString();
