@@ -22,6 +22,8 @@ export const AuditEntryView = z.object({
   target: z.string().nullable(),
   input: z.unknown(),
   planDigest: z.string().nullable(),
+  /** What the procedure keeps of its result (exit codes, digests); null for most. */
+  result: z.unknown(),
   outcome: AuditOutcome,
   error: z.string().nullable(),
   durationMs: z.number(),

@@ -36,6 +36,8 @@ export interface ProcedureSpec<
   mutates: boolean;
   /** What the call acts on, for the audit entry ("operator alice", "host gpu-07"). */
   target?: (input: z.output<I>) => string | undefined;
+  /** What of a successful result the ledger keeps (exit codes, output digests), never secrets. */
+  auditResult?: (output: z.output<O>) => unknown;
   action?: ProcedureAction;
 }
 

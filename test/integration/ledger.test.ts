@@ -44,6 +44,7 @@ describe('the signed ledger', () => {
         'outcome',
         'planDigest',
         'procedure',
+        'result',
         'target',
         'time',
         'transport',

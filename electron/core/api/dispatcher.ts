@@ -215,6 +215,8 @@ export class Dispatcher {
         outcome,
         error?.message ?? null,
         started,
+        false,
+        error ? undefined : output,
       );
     } catch (auditError) {
       // An action that cannot be audited is reported as failed, never as done.
@@ -250,8 +252,15 @@ export class Dispatcher {
     error: string | null,
     started: number,
     always = false,
+    output?: unknown,
   ): void {
     if (!spec.audited && !always) return;
+    let result: unknown = null;
+    try {
+      if (output !== undefined && spec.auditResult) result = spec.auditResult(output) ?? null;
+    } catch {
+      result = null;
+    }
     let target: string | null;
     try {
       target = spec.target?.(input) ?? null;
@@ -273,6 +282,7 @@ export class Dispatcher {
       input: redact(spec.input, input),
       outcome,
       error,
+      result,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       transport: connection.transport,
     });

@@ -26,6 +26,8 @@ export interface AuditRecord {
   target: string | null;
   input: unknown;
   planDigest?: string | null;
+  /** What the procedure declared worth keeping of its result (see ProcedureSpec.auditResult). */
+  result?: unknown;
   outcome: 'ok' | 'denied' | 'error';
   error: string | null;
   durationMs: number;
@@ -33,11 +35,12 @@ export interface AuditRecord {
 }
 
 /** One ledger entry exactly as hashed (docs/audit-format.md §2). */
-export interface LedgerEntry extends Omit<AuditRecord, 'planDigest'> {
+export interface LedgerEntry extends Omit<AuditRecord, 'planDigest' | 'result'> {
   v: 1;
   index: number;
   workstation: string | null;
   planDigest: string | null;
+  result: unknown;
 }
 
 /**
@@ -271,6 +274,7 @@ function ledgerEntry(r: AuditRecord, index: number, workstation: string | null):
     outcome: r.outcome,
     planDigest: r.planDigest ?? null,
     procedure: r.procedure,
+    result: r.result ?? null,
     target: r.target,
     time: r.time,
     transport: r.transport,
@@ -286,6 +290,7 @@ export function entryView(e: LedgerEntry): AuditEntryView {
     workstation: e.workstation,
     operator: e.operator ? { ...e.operator, roles: [...e.operator.roles] } : null,
     procedure: e.procedure,
+    result: e.result ?? null,
     target: e.target,
     input: e.input,
     planDigest: e.planDigest,

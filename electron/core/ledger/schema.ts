@@ -104,6 +104,7 @@ export const LEDGER_MIGRATION: Migration = {
         target: row.target,
         input: JSON.parse(row.input) as unknown,
         planDigest: null,
+        result: null,
         outcome: row.outcome,
         error: row.error,
         durationMs: row.duration_ms,

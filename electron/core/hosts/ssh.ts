@@ -1,0 +1,133 @@
+import ssh2 from 'ssh2';
+import { ConsoleError } from '../../../shared/errors';
+import { decideHostKey, fingerprint, type HostKeyDecision } from './host-key';
+
+/**
+ * One SSH connection to a GPU host with a pinned host key. ssh2 calls the host
+ * verifier during key exchange, before any authentication, so no credential
+ * is ever sent to a host whose key was not confirmed.
+ */
+export interface SshTarget {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  pinned: string | null;
+  expected?: string;
+}
+
+export interface SshSession {
+  /** The host key decision that let the connection through ('trusted' or 'pin'). */
+  hostKey: HostKeyDecision;
+  exec(command: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
+  close(): void;
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+const MAX_OUTPUT = 8 * 1024 * 1024;
+
+export function hostKeyRefusal(name: string, d: HostKeyDecision): ConsoleError | undefined {
+  switch (d.verdict) {
+    case 'unconfirmed':
+      return new ConsoleError('CONFLICT', `the host key of ${name} is not confirmed yet: it presented ${d.presented}`, {
+        hint: `check that fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add the host again with --fingerprint ${d.presented}`,
+      });
+    case 'mismatch':
+      return new ConsoleError('FORBIDDEN', `${name} presented ${d.presented}, not the confirmed ${d.expected}`, {
+        hint: 'nothing was sent to it; check the address and the fingerprint before trying again',
+      });
+    case 'changed':
+      return new ConsoleError('FORBIDDEN', `the host key of ${name} has CHANGED: pinned ${d.pinned}, now ${d.presented}`, {
+        hint: 'nothing was sent to it. If the host was reinstalled, an administrator can re-pin the new key after checking it out of band',
+      });
+    default:
+      return undefined;
+  }
+}
+
+export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = {}): Promise<SshSession> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let decision: HostKeyDecision | undefined;
+    let settled = false;
+    const fail = (error: ConsoleError) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(error);
+    };
+    client.on('ready', () => {
+      settled = true;
+      resolve({
+        hostKey: decision as HostKeyDecision,
+        exec: (command, o) => exec(client, command, o),
+        close: () => client.end(),
+      });
+    });
+    client.on('error', (error: Error & { level?: string }) => {
+      const refusal = decision && hostKeyRefusal(target.name, decision);
+      if (refusal) return fail(refusal);
+      fail(
+        new ConsoleError('FAILED', `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`, {
+          hint:
+            error.level === 'client-authentication'
+              ? `the host refused the key for user ${target.user}; check its authorized_keys`
+              : 'check that the host is up and the address and port are right',
+        }),
+      );
+    });
+    client.connect({
+      host: target.address,
+      port: target.port,
+      username: target.user,
+      privateKey: target.privateKey,
+      readyTimeout: options.timeoutMs ?? 10_000,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        decision = decideHostKey({ pinned: target.pinned, expected: target.expected, presented: fingerprint(key) });
+        return decision.verdict === 'trusted' || decision.verdict === 'pin';
+      },
+    });
+  });
+}
+
+function exec(
+  client: InstanceType<typeof ssh2.Client>,
+  command: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, stream) => {
+      if (error) return reject(new ConsoleError('FAILED', `could not start the command: ${error.message}`));
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => {
+        stream.close();
+        reject(new ConsoleError('FAILED', `the command did not finish within ${options.timeoutMs} ms`));
+      }, options.timeoutMs ?? 60_000);
+      options.signal?.addEventListener('abort', () => {
+        stream.close();
+        clearTimeout(timer);
+        reject(new ConsoleError('CANCELLED', 'the command was cancelled'));
+      });
+      stream.on('data', (d: Buffer) => {
+        if (stdout.length < MAX_OUTPUT) stdout += d.toString('utf8');
+      });
+      stream.stderr.on('data', (d: Buffer) => {
+        if (stderr.length < MAX_OUTPUT) stderr += d.toString('utf8');
+      });
+      stream.on('close', (code: number | null, signal: string | null) => {
+        clearTimeout(timer);
+        resolve({ exitCode: code ?? null, signal: signal ?? null, stdout, stderr });
+      });
+    });
+  });
+}
