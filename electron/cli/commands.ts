@@ -8,14 +8,17 @@ import { parseVerifierKey, verifyExport, verifyTlogProof } from '../core/ledger'
 import { freeSpace } from '../core/media';
 import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
+import { interactive, promptLine } from './prompt';
 import { openCliCore, readPassphrase, signIn, type CliCore } from './session';
 import { formatFields, formatTable } from './table';
 
 export interface CommandContext {
   dataDir: string;
   json: boolean;
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
+  /** Arguments after `--`. */
+  rest: string[];
   print(text: string): void;
 }
 
@@ -38,7 +41,7 @@ async function withCore<T>(ctx: CommandContext, fn: (cli: CliCore) => Promise<T>
   }
 }
 
-const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+const str = (v: string | boolean | string[] | undefined) => (typeof v === 'string' ? v : undefined);
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
 export function parseSince(value: string, now = new Date()): string {
@@ -349,6 +352,132 @@ export const COMMANDS: Command[] = [
         ctx.print(
           `Entry ${checked.index} is in the ledger (tree size ${checked.treeSize}, signed by the given key).`,
         );
+    },
+  },
+  {
+    words: ['hosts', 'list'],
+    usage: 'hosts list',
+    summary: 'GPU hosts in the inventory, with their pinned host keys.',
+    options: [],
+    async run(ctx) {
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const hosts = await cli.client.call('hosts.list', {});
+        if (ctx.json) return ctx.print(JSON.stringify(hosts, null, 2));
+        if (hosts.length === 0)
+          return ctx.print(
+            'No hosts yet. Add one with `enclave hosts add NAME --address A --user U --key FILE`.',
+          );
+        ctx.print(
+          formatTable(
+            ['NAME', 'ADDRESS', 'USER', 'HOST KEY', 'LAST SEEN', 'LABELS'],
+            hosts.map((h) => [
+              h.name,
+              `${h.address}:${h.port}`,
+              h.user,
+              h.fingerprint ?? '-',
+              h.lastSeenAt ?? '-',
+              Object.entries(h.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
+            ]),
+          ),
+        );
+      });
+    },
+  },
+  {
+    words: ['hosts', 'add'],
+    usage:
+      'hosts add NAME --address A [--port P] --user U --key FILE [--fingerprint SHA256:…] [--label K=V]…',
+    summary: 'Add a GPU host; its host key is pinned once you confirm the fingerprint.',
+    options: ['address', 'port', 'user', 'key', 'fingerprint', 'label'],
+    async run(ctx) {
+      const name = ctx.positionals[0];
+      const address = str(ctx.options.address);
+      const user = str(ctx.options.user);
+      const keyFile = str(ctx.options.key);
+      if (!name || !address || !user || !keyFile) throw new UsageError(`usage: enclave ${this.usage}`);
+      const port = Number(str(ctx.options.port) ?? '22');
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port takes 1–65535');
+      const labels: Record<string, string> = {};
+      for (const label of (ctx.options.label as string[] | undefined) ?? []) {
+        const [k, ...v] = label.split('=');
+        if (!k || v.length === 0) throw new UsageError(`--label ${label}: use KEY=VALUE`);
+        labels[k] = v.join('=');
+      }
+      const privateKey = readText(keyFile, '--key');
+      let fingerprint = str(ctx.options.fingerprint);
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const add = () =>
+          cli.client.call('hosts.add', {
+            name,
+            address,
+            port,
+            user,
+            privateKey,
+            labels,
+            ...(fingerprint ? { fingerprint } : {}),
+          });
+        let host;
+        try {
+          host = await add();
+        } catch (error) {
+          const presented = /presented (SHA256:[A-Za-z0-9+/]{43})/.exec((error as Error).message)?.[1];
+          if (
+            !(error instanceof ConsoleError) ||
+            error.code !== 'CONFLICT' ||
+            !presented ||
+            !interactive() ||
+            ctx.json
+          )
+            throw error;
+          // First contact on a terminal: show the fingerprint and ask, as ssh does.
+          const answer = await promptLine(
+            `${name} presented host key ${presented}.\nIs this the key you verified out of band? [y/N] `,
+          );
+          if (!/^y(es)?$/i.test(answer))
+            throw new ConsoleError('FORBIDDEN', 'host key not confirmed; the host was not added');
+          fingerprint = presented;
+          host = await add();
+        }
+        if (ctx.json) return ctx.print(JSON.stringify(host, null, 2));
+        ctx.print(`Added ${host.name} (${host.address}:${host.port}); host key ${host.fingerprint} pinned.`);
+      });
+    },
+  },
+  {
+    words: ['hosts', 'run'],
+    usage: 'hosts run (HOST…|--all) -- COMMAND…',
+    summary: "Run a command on hosts in parallel and show each host's result.",
+    options: ['all', 'timeout'],
+    async run(ctx) {
+      const command = ctx.rest.join(' ');
+      if (!command)
+        throw new UsageError(
+          'hosts run needs the command after --, e.g. enclave hosts run gpu-01 -- nvidia-smi -L',
+        );
+      const timeoutSeconds = Number(str(ctx.options.timeout) ?? '60');
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const names =
+          ctx.options.all === true
+            ? (await cli.client.call('hosts.list', {})).map((h) => h.name)
+            : ctx.positionals;
+        if (names.length === 0) throw new UsageError('name the hosts, or use --all');
+        const { results } = await cli.client.call('hosts.run', { hosts: names, command, timeoutSeconds });
+        if (ctx.json) ctx.print(JSON.stringify(results, null, 2));
+        else {
+          for (const r of results) {
+            const status = r.error ? `FAILED: ${r.error}` : `exit ${r.exitCode ?? r.signal}`;
+            ctx.print(`== ${r.host}: ${status} (${r.durationMs} ms)`);
+            if (r.stdout) ctx.print(r.stdout.replace(/\n$/, ''));
+            if (r.stderr) process.stderr.write(r.stderr);
+          }
+        }
+        return results.every((r) => !r.error && r.exitCode === 0) ? EXIT.done : EXIT.failed;
+      });
     },
   },
 ];

@@ -6,11 +6,13 @@
 import { parseArgs } from 'node:util';
 import { ConsoleError } from '../../shared/errors';
 import { resolveDataDir } from '../core';
-import { COMMANDS, type Command } from './commands';
+import { COMMANDS, type Command, type CommandContext } from './commands';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes';
 
 const GLOBAL_OPTIONS = ['data-dir', 'json', 'yes', 'help'];
-const BOOLEAN_OPTIONS = new Set(['json', 'yes', 'help']);
+const BOOLEAN_OPTIONS = new Set(['json', 'yes', 'help', 'full', 'all']);
+/** Options that may be given more than once (`--label site=north --label rack=r7`). */
+const MULTIPLE_OPTIONS = new Set(['label']);
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
@@ -38,15 +40,26 @@ function findCommand(positionals: string[]): Command | undefined {
 
 export async function main(argv: string[]): Promise<number> {
   const allOptions = new Set([...GLOBAL_OPTIONS, ...COMMANDS.flatMap((c) => c.options)]);
-  let json = argv.includes('--json');
+  // Words after `--` are the remote command of `hosts run`, never options of ours.
+  const dashes = argv.indexOf('--');
+  const rest = dashes >= 0 ? argv.slice(dashes + 1) : [];
+  const own = dashes >= 0 ? argv.slice(0, dashes) : argv;
+  let json = own.includes('--json');
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: own,
       allowPositionals: true,
       strict: true,
       options: Object.fromEntries(
         [...allOptions].map(
-          (name) => [name, { type: BOOLEAN_OPTIONS.has(name) ? 'boolean' : 'string' }] as const,
+          (name) =>
+            [
+              name,
+              {
+                type: BOOLEAN_OPTIONS.has(name) ? 'boolean' : 'string',
+                multiple: MULTIPLE_OPTIONS.has(name),
+              },
+            ] as const,
         ),
       ),
     });
@@ -69,8 +82,9 @@ export async function main(argv: string[]): Promise<number> {
     const code = await command.run({
       dataDir: resolveDataDir(typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined),
       json,
-      options: values,
+      options: values as CommandContext['options'],
       positionals: positionals.slice(command.words.length),
+      rest,
       print: (text) => {
         process.stdout.write(`${text}\n`);
       },

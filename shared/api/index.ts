@@ -1,5 +1,6 @@
 import { defineApi } from './define';
 import { auditProcedures } from './audit';
+import { hostProcedures } from './hosts';
 import { inventoryProcedures } from './inventory';
 import { operatorProcedures } from './operators';
 import { sessionProcedures } from './session';
@@ -11,6 +12,7 @@ export const api = defineApi([
   ...systemProcedures,
   ...operatorProcedures,
   ...auditProcedures,
+  ...hostProcedures,
   ...inventoryProcedures,
 ]);
 export type Api = typeof api;
@@ -20,6 +22,7 @@ export * from './define';
 export * from './common';
 export * from './secret';
 export * from './audit';
+export * from './hosts';
 export * from './inventory';
 export * from './operators';
 export * from './session';

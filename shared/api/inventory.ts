@@ -4,19 +4,10 @@ import { procedure } from './define';
 import { Empty, Timestamp } from './common';
 
 /**
- * Read-only lists behind the Hosts, GPUs, Clusters, Tenants and Bundles pages.
+ * Read-only lists behind the GPUs, Clusters, Tenants and Bundles pages.
  * The capabilities that fill them (SSH hosts, MIG, Kubernetes tenants, offline
  * bundles) extend these rows as they land.
  */
-export const HostRow = z.object({
-  name: z.string(),
-  address: z.string(),
-  port: z.number().int(),
-  user: z.string(),
-  labels: z.record(z.string(), z.string()),
-  fingerprint: z.string().nullable(),
-  lastSeenAt: Timestamp.nullable(),
-});
 export const GpuRow = z.object({
   host: z.string(),
   index: z.number().int(),
@@ -56,7 +47,6 @@ const list = <Id extends string, R extends z.ZodType>(id: Id, summary: string, r
   });
 
 export const inventoryProcedures = [
-  list('hosts.list', 'GPU hosts in the inventory.', HostRow),
   list('gpus.list', 'GPUs discovered on the inventory hosts.', GpuRow),
   list('clusters.list', 'Kubernetes clusters imported from kubeconfig.', ClusterRow),
   list('tenants.list', 'Tenants provisioned on the clusters.', TenantRow),

@@ -2,7 +2,7 @@ import { ConsoleError } from '../../../shared/errors';
 import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
-import { countHosts, listHosts } from '../hosts';
+import { countHosts, HostInventory } from '../hosts';
 import { operatorRow, sessionView, type Identity } from '../identity';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -49,6 +49,7 @@ function ledgerSigner(s: CoreServices) {
 }
 
 export function createHandlers(s: CoreServices): Handlers {
+  const hosts = new HostInventory(s.db, s.vault, s.clock);
   return {
     'session.status': (_input, { connection }) => ({
       initialised: s.identity.isInitialised(),
@@ -160,7 +161,11 @@ export function createHandlers(s: CoreServices): Handlers {
         { targetDir: target, full, onProgress: emit, signal },
       );
     },
-    'hosts.list': () => listHosts(s.db),
+    'hosts.list': () => hosts.list(),
+    'hosts.add': (input) => hosts.add(input),
+    'hosts.run': async ({ hosts: names, command, timeoutSeconds, concurrency }, { signal }) => ({
+      results: await hosts.run(names, command, { timeoutMs: timeoutSeconds * 1000, concurrency, signal }),
+    }),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),
     'tenants.list': () => listTenants(s.db),

@@ -27,7 +27,10 @@ export function decideHostKey(state: {
   presented: string;
 }): HostKeyDecision {
   const { pinned, expected, presented } = state;
-  if (pinned) return pinned === presented ? { verdict: 'trusted' } : { verdict: 'changed', pinned, presented };
+  if (pinned)
+    return pinned === presented ? { verdict: 'trusted' } : { verdict: 'changed', pinned, presented };
   if (!expected) return { verdict: 'unconfirmed', presented };
-  return expected === presented ? { verdict: 'pin', fingerprint: presented } : { verdict: 'mismatch', expected, presented };
+  return expected === presented
+    ? { verdict: 'pin', fingerprint: presented }
+    : { verdict: 'mismatch', expected, presented };
 }

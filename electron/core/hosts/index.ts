@@ -1,21 +1,190 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { HostRow } from '../../../shared/api';
-import type { Db } from '../store';
+import type { CommandResultRow, HostRow } from '../../../shared/api';
+import { ConsoleError } from '../../../shared/errors';
+import type { Clock } from '../clock';
+import type { Db, SecretsVault } from '../store';
+import { connectSsh, hostKeyRefusal, type SshTarget } from './ssh';
+
+export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
+export { connectSsh, hostKeyRefusal, type SshSession, type SshTarget, type CommandResult } from './ssh';
 
 type Host = z.infer<typeof HostRow>;
 
-/** The GPU host inventory. (SSH, pinning and discovery arrive with the hosts issue.) */
-export function listHosts(db: Db): Host[] {
-  const rows = db
-    .prepare('SELECT name, address, port, user, labels, fingerprint, last_seen_at FROM hosts ORDER BY name')
-    .all() as (Omit<Host, 'labels' | 'lastSeenAt'> & { labels: string; last_seen_at: string | null })[];
-  return rows.map(({ labels, last_seen_at, ...rest }) => ({
-    ...rest,
-    labels: JSON.parse(labels) as Record<string, string>,
-    lastSeenAt: last_seen_at,
-  }));
+interface Row {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  labels: string;
+  fingerprint: string | null;
+  last_seen_at: string | null;
+  key_secret: string | null;
 }
 
+const toHost = (r: Row): Host => ({
+  name: r.name,
+  address: r.address,
+  port: r.port,
+  user: r.user,
+  labels: JSON.parse(r.labels) as Record<string, string>,
+  fingerprint: r.fingerprint,
+  lastSeenAt: r.last_seen_at,
+});
+
+/** The GPU host inventory: hosts, their pinned keys and their (encrypted) credentials. */
+export class HostInventory {
+  constructor(
+    private readonly db: Db,
+    private readonly vault: SecretsVault,
+    private readonly clock: Clock,
+  ) {}
+
+  list(): Host[] {
+    return (this.db.prepare('SELECT * FROM hosts ORDER BY name').all() as Row[]).map(toHost);
+  }
+
+  count(): number {
+    return this.db.prepare('SELECT count(*) FROM hosts').pluck().get() as number;
+  }
+
+  private row(name: string): Row {
+    const row = this.db.prepare('SELECT * FROM hosts WHERE name = ?').get(name) as Row | undefined;
+    if (!row)
+      throw new ConsoleError('NOT_FOUND', `there is no host named ${name}`, {
+        hint: 'see enclave hosts list',
+      });
+    return row;
+  }
+
+  /**
+   * Connects once to confirm and pin the host key, then stores the host. Without
+   * a confirmed fingerprint it refuses, naming the fingerprint the host presented.
+   */
+  async add(input: {
+    name: string;
+    address: string;
+    port: number;
+    user: string;
+    privateKey: string;
+    fingerprint?: string | undefined;
+    labels: Record<string, string>;
+  }): Promise<Host> {
+    if (this.db.prepare('SELECT 1 FROM hosts WHERE name = ?').get(input.name)) {
+      throw new ConsoleError('CONFLICT', `a host named ${input.name} is already in the inventory`);
+    }
+    const target: SshTarget = {
+      name: input.name,
+      address: input.address,
+      port: input.port,
+      user: input.user,
+      privateKey: Buffer.from(input.privateKey),
+      pinned: null,
+      ...(input.fingerprint ? { expected: input.fingerprint } : {}),
+    };
+    const session = await connectSsh(target);
+    session.close();
+    const pinned = session.hostKey;
+    if (pinned.verdict !== 'pin') throw new ConsoleError('INTERNAL', 'the host key was not pinned');
+    const now = this.clock.now().toISOString();
+    const secretName = `host-key:${input.name}`;
+    this.db.transaction(() => {
+      this.vault.put(secretName, Buffer.from(input.privateKey));
+      this.db
+        .prepare(
+          `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          input.name,
+          input.address,
+          input.port,
+          input.user,
+          JSON.stringify(input.labels),
+          pinned.fingerprint,
+          now,
+          now,
+          secretName,
+          now,
+        );
+    })();
+    return toHost(this.row(input.name));
+  }
+
+  /** Runs one command on each host, `concurrency` at a time; a host that fails never stops the others. */
+  async run(
+    names: readonly string[],
+    command: string,
+    options: { timeoutMs: number; concurrency: number; signal?: AbortSignal },
+  ): Promise<z.infer<typeof CommandResultRow>[]> {
+    const rows = names.map((n) => this.row(n)); // unknown names refuse the whole run before anything starts
+    const results: z.infer<typeof CommandResultRow>[] = new Array(rows.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const i = next++;
+        results[i] = await this.runOne(rows[i] as Row, command, options);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, rows.length) }, worker));
+    return results;
+  }
+
+  private async runOne(
+    row: Row,
+    command: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<z.infer<typeof CommandResultRow>> {
+    const started = performance.now();
+    const base = {
+      host: row.name,
+      exitCode: null,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      stdoutSha256: sha256(''),
+    };
+    try {
+      if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'cancelled before it started');
+      const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
+      if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
+      const session = await connectSsh(
+        {
+          name: row.name,
+          address: row.address,
+          port: row.port,
+          user: row.user,
+          privateKey: key,
+          pinned: row.fingerprint,
+        },
+        { timeoutMs: Math.min(options.timeoutMs, 15_000) },
+      );
+      try {
+        const result = await session.exec(command, options);
+        this.db
+          .prepare('UPDATE hosts SET last_seen_at = ? WHERE id = ?')
+          .run(this.clock.now().toISOString(), row.id);
+        return {
+          ...result,
+          host: row.name,
+          stdoutSha256: sha256(result.stdout),
+          durationMs: Math.round(performance.now() - started),
+          error: null,
+        };
+      } finally {
+        session.close();
+      }
+    } catch (error) {
+      const message = error instanceof ConsoleError ? error.message : String(error);
+      return { ...base, durationMs: Math.round(performance.now() - started), error: message };
+    }
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Kept for the overview counts. */
 export function countHosts(db: Db): number {
-  return (db.prepare('SELECT count(*) AS n FROM hosts').get() as { n: number }).n;
+  return db.prepare('SELECT count(*) FROM hosts').pluck().get() as number;
 }

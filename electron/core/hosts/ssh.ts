@@ -36,17 +36,29 @@ const MAX_OUTPUT = 8 * 1024 * 1024;
 export function hostKeyRefusal(name: string, d: HostKeyDecision): ConsoleError | undefined {
   switch (d.verdict) {
     case 'unconfirmed':
-      return new ConsoleError('CONFLICT', `the host key of ${name} is not confirmed yet: it presented ${d.presented}`, {
-        hint: `check that fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add the host again with --fingerprint ${d.presented}`,
-      });
+      return new ConsoleError(
+        'CONFLICT',
+        `the host key of ${name} is not confirmed yet: it presented ${d.presented}`,
+        {
+          hint: `check that fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add the host again with --fingerprint ${d.presented}`,
+        },
+      );
     case 'mismatch':
-      return new ConsoleError('FORBIDDEN', `${name} presented ${d.presented}, not the confirmed ${d.expected}`, {
-        hint: 'nothing was sent to it; check the address and the fingerprint before trying again',
-      });
+      return new ConsoleError(
+        'FORBIDDEN',
+        `${name} presented ${d.presented}, not the confirmed ${d.expected}`,
+        {
+          hint: 'nothing was sent to it; check the address and the fingerprint before trying again',
+        },
+      );
     case 'changed':
-      return new ConsoleError('FORBIDDEN', `the host key of ${name} has CHANGED: pinned ${d.pinned}, now ${d.presented}`, {
-        hint: 'nothing was sent to it. If the host was reinstalled, an administrator can re-pin the new key after checking it out of band',
-      });
+      return new ConsoleError(
+        'FORBIDDEN',
+        `the host key of ${name} has CHANGED: pinned ${d.pinned}, now ${d.presented}`,
+        {
+          hint: 'nothing was sent to it. If the host was reinstalled, an administrator can re-pin the new key after checking it out of band',
+        },
+      );
     default:
       return undefined;
   }
@@ -75,12 +87,16 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
       const refusal = decision && hostKeyRefusal(target.name, decision);
       if (refusal) return fail(refusal);
       fail(
-        new ConsoleError('FAILED', `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`, {
-          hint:
-            error.level === 'client-authentication'
-              ? `the host refused the key for user ${target.user}; check its authorized_keys`
-              : 'check that the host is up and the address and port are right',
-        }),
+        new ConsoleError(
+          'FAILED',
+          `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`,
+          {
+            hint:
+              error.level === 'client-authentication'
+                ? `the host refused the key for user ${target.user}; check its authorized_keys`
+                : 'check that the host is up and the address and port are right',
+          },
+        ),
       );
     });
     client.connect({
@@ -92,7 +108,11 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
-        decision = decideHostKey({ pinned: target.pinned, expected: target.expected, presented: fingerprint(key) });
+        decision = decideHostKey({
+          pinned: target.pinned,
+          expected: target.expected,
+          presented: fingerprint(key),
+        });
         return decision.verdict === 'trusted' || decision.verdict === 'pin';
       },
     });
@@ -113,6 +133,11 @@ function exec(
         stream.close();
         reject(new ConsoleError('FAILED', `the command did not finish within ${options.timeoutMs} ms`));
       }, options.timeoutMs ?? 60_000);
+      // A connection lost mid-command (host rebooted, cable pulled) must not look like success.
+      client.once('close', () => {
+        clearTimeout(timer);
+        reject(new ConsoleError('FAILED', 'the connection dropped before the command finished'));
+      });
       options.signal?.addEventListener('abort', () => {
         stream.close();
         clearTimeout(timer);
@@ -124,8 +149,12 @@ function exec(
       stream.stderr.on('data', (d: Buffer) => {
         if (stderr.length < MAX_OUTPUT) stderr += d.toString('utf8');
       });
-      stream.on('close', (code: number | null, signal: string | null) => {
+      stream.on('close', (code: number | null | undefined, signal: string | null | undefined) => {
         clearTimeout(timer);
+        if (code === undefined && signal === undefined) {
+          reject(new ConsoleError('FAILED', 'the connection dropped before the command finished'));
+          return;
+        }
         resolve({ exitCode: code ?? null, signal: signal ?? null, stdout, stderr });
       });
     });

@@ -130,6 +130,14 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   LEDGER_MIGRATION,
+  {
+    version: 3,
+    name: 'host credentials and key pinning',
+    sql: `
+      ALTER TABLE hosts ADD COLUMN key_secret TEXT;   -- name of the encrypted secret holding the SSH key
+      ALTER TABLE hosts ADD COLUMN pinned_at TEXT;    -- when the host key fingerprint was pinned
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

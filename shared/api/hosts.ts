@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { EVERY_ROLE } from '../roles';
+import { procedure } from './define';
+import { Empty, Timestamp } from './common';
+import { secret } from './secret';
+
+export const HostName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use lower-case letters, digits and "-" (a DNS label)');
+export const Fingerprint = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'an OpenSSH fingerprint looks like SHA256: followed by 43 characters');
+
+export const HostRow = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  user: z.string(),
+  labels: z.record(z.string(), z.string()),
+  fingerprint: z.string().nullable(),
+  lastSeenAt: Timestamp.nullable(),
+});
+export type HostRow = z.infer<typeof HostRow>;
+
+export const CommandResultRow = z.object({
+  host: z.string(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  /** SHA-256 of the whole stdout (hex), for the ledger: the output itself is not kept there. */
+  stdoutSha256: z.string(),
+  durationMs: z.number(),
+  /** Why the command did not run or finish (unreachable, refused key, timeout). */
+  error: z.string().nullable(),
+});
+
+const HOST_OPERATORS = ['operator', 'admin'] as const;
+
+export const hostProcedures = [
+  procedure({
+    id: 'hosts.list',
+    summary: 'GPU hosts in the inventory.',
+    input: Empty,
+    output: z.array(HostRow),
+    roles: EVERY_ROLE,
+    audited: false,
+    mutates: false,
+  }),
+  procedure({
+    id: 'hosts.add',
+    summary:
+      'Add a GPU host reached over SSH. Its host key is pinned once its fingerprint is confirmed; nothing is sent to it before.',
+    input: z.strictObject({
+      name: HostName,
+      address: z.string().min(1).max(253),
+      port: z.number().int().min(1).max(65535).default(22),
+      user: z.string().min(1).max(32),
+      /** The OpenSSH private key (PEM text); stored encrypted, never shown again. */
+      privateKey: secret(z.string().min(64).max(16_384)),
+      /** The host key fingerprint confirmed out of band. Without it the call answers with the presented one. */
+      fingerprint: Fingerprint.optional(),
+      labels: z.record(z.string().max(64), z.string().max(256)).default({}),
+    }),
+    output: HostRow,
+    roles: HOST_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) => `host ${input.name}`,
+    action: { title: 'Add a GPU host…', palette: true, page: 'hosts' },
+  }),
+  procedure({
+    id: 'hosts.run',
+    summary: 'Run a command on hosts over SSH, in parallel; one result per host.',
+    input: z.strictObject({
+      hosts: z.array(HostName).min(1).max(512),
+      command: z.string().min(1).max(4096),
+      timeoutSeconds: z.number().int().min(1).max(3600).default(60),
+      concurrency: z.number().int().min(1).max(256).default(32),
+    }),
+    output: z.object({ results: z.array(CommandResultRow) }),
+    roles: HOST_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) => (input.hosts.length === 1 ? `host ${input.hosts[0]}` : `${input.hosts.length} hosts`),
+    auditResult: (output) =>
+      output.results.map((r) => ({
+        host: r.host,
+        exitCode: r.exitCode,
+        error: r.error,
+        stdoutSha256: r.stdoutSha256,
+      })),
+  }),
+] as const;
