@@ -3,6 +3,7 @@
 //   out/node/electron-main.mjs  the Electron main process (composition root)
 //   out/node/core-process.mjs   the core inside Electron's utilityProcess
 //   out/node/ledger-verify-worker.mjs  a worker thread for ledger verification
+//   out/lab/lab.mjs, nvidia-smi.mjs  the simulated site (`npm run lab`) and its GPU simulator
 //   out/preload/preload.cjs     the sandboxed preload (CommonJS: sandboxed preloads cannot be ESM)
 //   out/renderer/               the React UI (Vite)
 // With --quiet it builds only what is older than its sources, and says nothing
@@ -50,7 +51,7 @@ const esmBanner = {
   js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
 };
 
-const nodeSources = ['shared', 'electron', 'offline-bundles', 'package.json', 'build/build.mjs'];
+const nodeSources = ['shared', 'electron', 'offline-bundles', 'test/lab', 'package.json', 'build/build.mjs'];
 if (stale('.node-stamp', nodeSources)) {
   const started = Date.now();
   await Promise.all([
@@ -63,6 +64,16 @@ if (stale('.node-stamp', nodeSources)) {
         'electron-main': 'electron/main/index.ts',
       },
       outdir: 'out/node',
+      outExtension: { '.js': '.mjs' },
+      format: 'esm',
+      packages: 'external',
+      banner: esmBanner,
+    }),
+    // The simulated site (test/lab): test infrastructure, never packaged with the app.
+    build({
+      ...common,
+      entryPoints: { lab: 'test/lab/site/main.ts', 'nvidia-smi': 'test/lab/nvidia-smi/main.ts' },
+      outdir: 'out/lab',
       outExtension: { '.js': '.mjs' },
       format: 'esm',
       packages: 'external',

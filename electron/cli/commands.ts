@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEntryView } from '../../shared/api';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConsoleError } from '../../shared/errors';
 import { alreadyInitialised } from '../core/identity';
 import { parseVerifierKey, verifyExport, verifyTlogProof } from '../core/ledger';
@@ -478,6 +479,31 @@ export const COMMANDS: Command[] = [
         }
         return results.every((r) => !r.error && r.exitCode === 0) ? EXIT.done : EXIT.failed;
       });
+    },
+  },
+  {
+    words: ['lab'],
+    usage: 'lab (up [--hosts N] [--state DIR] [--loopback] | down --state DIR | fault --state DIR HOST KIND)',
+    summary:
+      'The simulated site for tests and training: GPU hosts as real sshd servers with an nvidia-smi simulator.',
+    options: ['hosts', 'state', 'loopback', 'netns'],
+    async run(ctx) {
+      // The lab is test infrastructure (test/lab), built beside the CLI in a checkout, never packaged.
+      const lab = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab.mjs');
+      if (!existsSync(lab)) {
+        throw new ConsoleError('FAILED', 'the lab is not built', {
+          hint: 'the lab comes with a source checkout: run `npm run build` there',
+        });
+      }
+      const args = [...ctx.positionals];
+      for (const name of ['hosts', 'state']) {
+        const value = str(ctx.options[name]);
+        if (value !== undefined) args.push(`--${name}`, value);
+      }
+      for (const flag of ['loopback', 'netns', 'json'])
+        if (ctx.options[flag] === true) args.push(`--${flag}`);
+      const child = spawnSync(process.execPath, [lab, ...args], { stdio: 'inherit' });
+      return child.status ?? EXIT.failed;
     },
   },
 ];

@@ -39,7 +39,13 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'audit.export': () => ({ to: exportTarget }),
   'hosts.list': () => ({}),
   // Reaches no host (nothing listens there): the matrix checks permissions, not SSH.
-  'hosts.add': () => ({ name: `h${++n}`, address: '127.0.0.1', port: 9, user: 'x', privateKey: 'k'.repeat(64) }),
+  'hosts.add': () => ({
+    name: `h${++n}`,
+    address: '127.0.0.1',
+    port: 9,
+    user: 'x',
+    privateKey: 'k'.repeat(64),
+  }),
   'hosts.run': () => ({ hosts: ['nowhere'], command: 'true' }),
   'gpus.list': () => ({}),
   'clusters.list': () => ({}),

@@ -34,7 +34,8 @@ interface RawGpu {
   migSlots: { memory: number; compute: number };
   maxGpuInstances: number;
   enablingMigRequiresReset: boolean | null;
-  inferredPlacements?: { profileId: number; placements: RawPlacement[] }[];
+  /** A list, or (H100 PCIe) a sentence saying "probably the GH100 layout" (then §4.1 applies). */
+  inferredPlacements?: { profileId: number; placements: RawPlacement[] }[] | string;
   profiles: RawProfile[];
 }
 
@@ -96,13 +97,17 @@ function layoutStarts(computeSlices: number, memorySlices: number, memorySlots: 
 
 function toProfile(gpu: RawGpu, p: RawProfile, memoryTotalMiB: number): GiProfile {
   const verified = p.placements;
-  const inferred = gpu.inferredPlacements?.find((e) => e.profileId === p.id)?.placements;
+  const inferred = Array.isArray(gpu.inferredPlacements)
+    ? gpu.inferredPlacements.find((e) => e.profileId === p.id)?.placements
+    : undefined;
   const starts =
     (verified ?? inferred)?.map((pl) => pl.start) ??
     layoutStarts(p.computeSlices, p.memorySlices, gpu.migSlots.memory);
   // Unknown figures (GH200-144GB, B200 3g/4g/7g; mig.md §11) are scaled from the whole GPU or the
   // 1g profile [I]; the console must never depend on them.
-  const oneG = gpu.profiles.find((q) => q.computeSlices === 1 && q.memorySlices === 1 && q.attributes.length === 0);
+  const oneG = gpu.profiles.find(
+    (q) => q.computeSlices === 1 && q.memorySlices === 1 && q.attributes.length === 0,
+  );
   const scale = (v: number | null | undefined, one: number | null | undefined): number =>
     v ?? (one ?? 1) * p.computeSlices;
   const memoryMiB =
@@ -129,7 +134,8 @@ function toProfile(gpu: RawGpu, p: RawProfile, memoryTotalMiB: number): GiProfil
     placementSource: verified ? 'verified' : 'inferred',
     // §3.2: the double-memory 1g (ID 15) defaults to CI profile 7 (seen on GH200; assumed elsewhere [I]).
     defaultCiProfileId:
-      p.defaultComputeInstanceProfileId ?? (doubleMemory1g ? 7 : (FULL_CI_PROFILE_BY_SLICES[p.computeSlices] ?? 0)),
+      p.defaultComputeInstanceProfileId ??
+      (doubleMemory1g ? 7 : (FULL_CI_PROFILE_BY_SLICES[p.computeSlices] ?? 0)),
   };
 }
 

@@ -13,7 +13,10 @@ export function placementFree(gis: readonly GpuInstance[], start: number, size: 
 }
 
 function usedComputeSlices(model: GpuModel, gis: readonly GpuInstance[]): number {
-  return gis.reduce((sum, gi) => sum + (model.profiles.find((p) => p.id === gi.profileId)?.computeSlices ?? 0), 0);
+  return gis.reduce(
+    (sum, gi) => sum + (model.profiles.find((p) => p.id === gi.profileId)?.computeSlices ?? 0),
+    0,
+  );
 }
 
 /** Why a GI of `profile` at `start` cannot be created now, or null when it can. */
@@ -24,12 +27,17 @@ export function placementProblem(
   start: number,
 ): 'Invalid Argument' | 'Insufficient Resources' | null {
   if (!profile.placementStarts.includes(start)) return 'Invalid Argument';
-  if (gis.filter((gi) => gi.profileId === profile.id).length >= profile.maxInstances) return 'Insufficient Resources';
+  if (gis.filter((gi) => gi.profileId === profile.id).length >= profile.maxInstances)
+    return 'Insufficient Resources';
   // Only one media-extension GI may exist at a time (§1).
-  if (profile.hasMediaExtensions && gis.some((gi) => model.profiles.find((p) => p.id === gi.profileId)?.hasMediaExtensions))
+  if (
+    profile.hasMediaExtensions &&
+    gis.some((gi) => model.profiles.find((p) => p.id === gi.profileId)?.hasMediaExtensions)
+  )
     return 'Insufficient Resources';
   if (gis.length >= model.maxGpuInstances) return 'Insufficient Resources';
-  if (usedComputeSlices(model, gis) + profile.computeSlices > model.computeSlots) return 'Insufficient Resources';
+  if (usedComputeSlices(model, gis) + profile.computeSlices > model.computeSlots)
+    return 'Insufficient Resources';
   if (!placementFree(gis, start, profile.memorySlices)) return 'Insufficient Resources';
   return null;
 }
@@ -37,7 +45,10 @@ export function placementProblem(
 /** §4.2: Free = unoccupied placements, capped at Total - created; 0 for `+me` while one exists. */
 export function freeCount(model: GpuModel, gis: readonly GpuInstance[], profile: GiProfile): number {
   const created = gis.filter((gi) => gi.profileId === profile.id).length;
-  if (profile.hasMediaExtensions && gis.some((gi) => model.profiles.find((p) => p.id === gi.profileId)?.hasMediaExtensions))
+  if (
+    profile.hasMediaExtensions &&
+    gis.some((gi) => model.profiles.find((p) => p.id === gi.profileId)?.hasMediaExtensions)
+  )
     return 0;
   const open = profile.placementStarts.filter((s) => placementFree(gis, s, profile.memorySlices)).length;
   return Math.max(0, Math.min(open, profile.maxInstances - created));
@@ -56,8 +67,14 @@ export function preferredStarts(model: GpuModel, profile: GiProfile): number[] {
 }
 
 /** The start the driver picks for `-cgi <profile>` without `:start`, or null when none fits. */
-export function autoPlacement(model: GpuModel, gis: readonly GpuInstance[], profile: GiProfile): number | null {
-  return preferredStarts(model, profile).find((s) => placementProblem(model, gis, profile, s) === null) ?? null;
+export function autoPlacement(
+  model: GpuModel,
+  gis: readonly GpuInstance[],
+  profile: GiProfile,
+): number | null {
+  return (
+    preferredStarts(model, profile).find((s) => placementProblem(model, gis, profile, s) === null) ?? null
+  );
 }
 
 /** §4.5: the GI ID a placement gets under this host's ID scheme. */
@@ -114,7 +131,9 @@ const CI_ID_BY_SLICES: Record<number, number> = { 1: 0, 2: 1, 3: 2, 4: 3, 7: 4 }
 export function ciProfiles(model: GpuModel, giProfileInfo: GiProfile): CiProfile[] {
   const c = giProfileInfo.computeSlices;
   const sizes = c === 7 ? [1, 2, 3, 4] : c === 4 ? [1, 2] : c === 3 ? [1, 2] : c === 2 ? [1] : [];
-  const oneG = model.profiles.find((p) => p.computeSlices === 1 && p.memorySlices === 1 && !p.hasMediaExtensions);
+  const oneG = model.profiles.find(
+    (p) => p.computeSlices === 1 && p.memorySlices === 1 && !p.hasMediaExtensions,
+  );
   const perSlice = oneG?.multiprocessors ?? Math.floor(giProfileInfo.multiprocessors / c);
   const pow2 = (n: number): number => (n <= 1 ? 1 : n <= 2 ? 2 : n <= 4 ? 4 : 8);
   const partial = sizes.map((k) => ({
@@ -164,7 +183,12 @@ export function ciFreeCount(gi: GpuInstance, ci: CiProfile, giSlices: number): n
  * Where a new CI goes. R470-R560 took the lowest free slot, 570+ the highest (a 1c in a 3g GI
  * went to 0:1 on 515.86.01 but to 2:1 on 580.173.02, §4.5) [I].
  */
-export function ciAutoPlacement(gi: GpuInstance, ci: CiProfile, giSlices: number, highestFirst: boolean): number | null {
+export function ciAutoPlacement(
+  gi: GpuInstance,
+  ci: CiProfile,
+  giSlices: number,
+  highestFirst: boolean,
+): number | null {
   const starts = ciStarts(ci, giSlices).filter((s) => ciFree(gi, ci, s));
   if (starts.length === 0) return null;
   return highestFirst ? (starts[starts.length - 1] ?? null) : (starts[0] ?? null);

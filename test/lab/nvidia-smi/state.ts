@@ -130,7 +130,8 @@ export function createHostState(profile: HostProfile): HostState {
       const index = gpus.length;
       const model = spec.model === 'non-mig' ? null : gpuModel(spec.model);
       const busId =
-        profile.busIds?.[index] ?? `00000000:${(0x18 + 0x10 * index).toString(16).toUpperCase().padStart(2, '0')}:00.0`;
+        profile.busIds?.[index] ??
+        `00000000:${(0x18 + 0x10 * index).toString(16).toUpperCase().padStart(2, '0')}:00.0`;
       const mig = model !== null && (profile.migEnabled ?? false);
       gpus.push({
         index,

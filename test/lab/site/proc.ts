@@ -15,7 +15,9 @@ export function run(command: string, args: string[], input?: string): Promise<Ru
       if (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason =
-          code === 'ENOENT' ? 'command not found' : (stderr.trim() || error.message).split('\n').slice(-3).join(' ');
+          code === 'ENOENT'
+            ? 'command not found'
+            : (stderr.trim() || error.message).split('\n').slice(-3).join(' ');
         reject(new Error(`${command} ${args.join(' ')}: ${reason}`));
       } else {
         resolve({ stdout, stderr });
@@ -52,12 +54,8 @@ export function listProcesses(): ProcInfo[] {
     const pid = Number(entry);
     const stat = readStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    } catch {
-      continue;
-    }
+    const cmdline = cmdlineOf(pid);
+    if (cmdline === undefined) continue;
     out.push({ pid, ppid: stat.ppid, state: stat.state, start: stat.start, cmdline });
   }
   return out;

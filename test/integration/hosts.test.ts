@@ -1,0 +1,146 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsoleError } from '../../shared/errors';
+import { labDown, labFault, labUp, type LabHost, type LabState } from '../lab/site';
+import { seedDefaultGpus } from '../lab/site/gpu-profiles';
+import { openTestCore, type TestCore } from '../support/core';
+import type { ConsoleClient } from '../../shared/client';
+
+/**
+ * GPU hosts over SSH against the simulated site: real sshd hosts (network
+ * namespaces as root, loopback ports otherwise) with the nvidia-smi simulator.
+ */
+const sshd = existsSync('/usr/sbin/sshd');
+if (!sshd)
+  console.log(
+    'hosts: skipped here: /usr/sbin/sshd is missing (apt-get install openssh-server; .ci/run does)',
+  );
+const simulator = path.resolve(import.meta.dirname, '../../out/lab/nvidia-smi.mjs');
+
+let lab: LabState;
+let work: string;
+let t: TestCore;
+let admin: ConsoleClient;
+let key: string;
+const host = (i: number) => lab.hosts[i] as LabHost;
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: ConsoleError) => e,
+  );
+
+describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`, () => {
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'enclave-hosts-'));
+    chmodSync(work, 0o711); // the lab's login user must reach its host directories
+    lab = await labUp({ hosts: 2, stateDir: path.join(work, 'lab'), seedHost: seedDefaultGpus });
+    console.log(`hosts: lab in ${lab.mode} mode (${lab.modeReason})`);
+    key = readFileSync(lab.operatorKey, 'utf8');
+    t = await openTestCore();
+    admin = await t.connectAs(['admin']);
+  }, 60_000);
+  afterAll(async () => {
+    t?.close();
+    if (lab) await labDown(lab.stateDir);
+    rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  const add = (h: LabHost, fingerprint?: string) =>
+    admin.call('hosts.add', {
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      user: h.user,
+      privateKey: key,
+      labels: h.labels,
+      ...(fingerprint ? { fingerprint } : {}),
+    });
+
+  it('shows the fingerprint on first contact and pins it only once confirmed', async () => {
+    const first = await failure(add(host(0)));
+    expect(first?.code).toBe('CONFLICT');
+    expect(first?.message).toContain(host(0).fingerprint);
+    expect(first?.hint).toContain(`--fingerprint ${host(0).fingerprint}`);
+    const wrong = await failure(add(host(0), host(1).fingerprint));
+    expect(wrong?.code).toBe('FORBIDDEN');
+    expect(await admin.call('hosts.list', {})).toEqual([]);
+
+    const added = await add(host(0), host(0).fingerprint);
+    expect(added).toMatchObject({
+      name: host(0).name,
+      fingerprint: host(0).fingerprint,
+      labels: host(0).labels,
+    });
+    await add(host(1), host(1).fingerprint);
+    expect((await admin.call('hosts.list', {})).map((h) => h.name)).toEqual([host(0).name, host(1).name]);
+    // The key is stored encrypted, never in clear.
+    const raw = t.core.db
+      .prepare('SELECT sealed FROM secrets WHERE name = ?')
+      .pluck()
+      .get(`host-key:${host(0).name}`) as Buffer;
+    expect(raw.includes(Buffer.from('OPENSSH PRIVATE KEY'))).toBe(false);
+  });
+
+  it('runs a command on both hosts in parallel, and the ledger keeps exit codes and output digests', async () => {
+    const { results } = await admin.call('hosts.run', {
+      hosts: [host(0).name, host(1).name],
+      command: 'hostname',
+    });
+    expect(results.map((r) => [r.host, r.exitCode, r.error])).toEqual([
+      [host(0).name, 0, null],
+      [host(1).name, 0, null],
+    ]);
+    expect(results.map((r) => r.stdout.trim())).toEqual([host(0).hostname, host(1).hostname]);
+    const [entry] = t.core.ledger.list({ procedure: 'hosts.run', limit: 1 }).entries;
+    expect(entry?.result).toEqual(
+      results.map((r) => ({ host: r.host, exitCode: 0, error: null, stdoutSha256: r.stdoutSha256 })),
+    );
+    expect(entry?.input).toMatchObject({ command: 'hostname', hosts: [host(0).name, host(1).name] });
+  });
+
+  it.skipIf(!existsSync(simulator))('reads the simulated GPUs with nvidia-smi -L', async () => {
+    const { results } = await admin.call('hosts.run', {
+      hosts: [host(0).name, host(1).name],
+      command: 'nvidia-smi -L',
+    });
+    expect(results[0]?.stdout).toMatch(/^GPU 0: NVIDIA A100-SXM4-40GB \(UUID: GPU-/);
+    expect(results[1]?.stdout).toMatch(/^GPU 0: NVIDIA A100/);
+    expect(
+      results[0]?.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('GPU ')).length,
+    ).toBe(8);
+  });
+
+  it('reports a dropped connection and a failing command per host, without stopping the others', async () => {
+    await labFault(lab.stateDir, host(1).name, 'drop', '1');
+    const { results } = await admin.call('hosts.run', {
+      hosts: [host(0).name, host(1).name],
+      command: 'echo start; sleep 4; echo end',
+    });
+    expect(results[0]).toMatchObject({ exitCode: 0, error: null });
+    expect(results[0]?.stdout).toBe('start\nend\n');
+    expect(results[1]?.error ?? `exit ${results[1]?.exitCode}`).toMatch(/dropped|exit 255/);
+    await labFault(lab.stateDir, host(1).name, 'clear');
+    await labFault(lab.stateDir, host(1).name, 'fail', 'disk on fire');
+    const failed = await admin.call('hosts.run', { hosts: [host(1).name], command: 'true' });
+    expect(failed.results[0]).toMatchObject({ exitCode: 1, error: null });
+    await labFault(lab.stateDir, host(1).name, 'clear');
+  }, 30_000);
+
+  it('refuses a host whose key changed, naming both fingerprints, and sends it nothing', async () => {
+    const pinned = host(0).fingerprint;
+    await labFault(lab.stateDir, host(0).name, 'rotate-key');
+    const { results } = await admin.call('hosts.run', {
+      hosts: [host(0).name],
+      command: 'touch /tmp/should-not-run',
+    });
+    expect(results[0]?.exitCode).toBeNull();
+    expect(results[0]?.error).toMatch(
+      new RegExp(`has CHANGED: pinned ${pinned.replace(/[+/]/g, '\\$&')}, now SHA256:`),
+    );
+  });
+});
