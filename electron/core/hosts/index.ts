@@ -4,7 +4,7 @@ import type { CommandResultRow, HostRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
-import { connectSsh, hostKeyRefusal, type SshTarget } from './ssh';
+import { connectSsh, type SshTarget } from './ssh';
 
 export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
 export { connectSsh, hostKeyRefusal, type SshSession, type SshTarget, type CommandResult } from './ssh';
