@@ -401,12 +401,7 @@ export const COMMANDS: Command[] = [
       if (!name || !address || !user || !keyFile) throw new UsageError(`usage: enclave ${this.usage}`);
       const port = Number(str(ctx.options.port) ?? '22');
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port takes 1–65535');
-      const labels: Record<string, string> = {};
-      for (const label of (ctx.options.label as string[] | undefined) ?? []) {
-        const [k, ...v] = label.split('=');
-        if (!k || v.length === 0) throw new UsageError(`--label ${label}: use KEY=VALUE`);
-        labels[k] = v.join('=');
-      }
+      const labels = parseLabels(ctx.options.label);
       const privateKey = readText(keyFile, '--key');
       let fingerprint = str(ctx.options.fingerprint);
       return withCore(ctx, async (cli) => {
@@ -450,9 +445,9 @@ export const COMMANDS: Command[] = [
   },
   {
     words: ['hosts', 'run'],
-    usage: 'hosts run (HOST…|--all) -- COMMAND…',
+    usage: 'hosts run (HOST…|--all|--label K=V…) -- COMMAND…',
     summary: "Run a command on hosts in parallel and show each host's result.",
-    options: ['all', 'timeout'],
+    options: ['all', 'label', 'timeout'],
     async run(ctx) {
       const command = ctx.rest.join(' ');
       if (!command)
@@ -462,12 +457,19 @@ export const COMMANDS: Command[] = [
       const timeoutSeconds = Number(str(ctx.options.timeout) ?? '60');
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const names =
+        const labels = parseLabels(ctx.options.label);
+        const hosts =
           ctx.options.all === true
             ? (await cli.client.call('hosts.list', {})).map((h) => h.name)
             : ctx.positionals;
-        if (names.length === 0) throw new UsageError('name the hosts, or use --all');
-        const { results } = await cli.client.call('hosts.run', { hosts: names, command, timeoutSeconds });
+        const byLabels = Object.keys(labels).length > 0;
+        if (!byLabels && hosts.length === 0)
+          throw new UsageError('name the hosts, or use --all or --label K=V');
+        const { results } = await cli.client.call('hosts.run', {
+          ...(byLabels ? { labels } : { hosts }),
+          command,
+          timeoutSeconds,
+        });
         if (ctx.json) ctx.print(JSON.stringify(results, null, 2));
         else {
           for (const r of results) {
@@ -506,7 +508,36 @@ export const COMMANDS: Command[] = [
       return child.status ?? EXIT.failed;
     },
   },
+  {
+    words: ['hosts', 'repin'],
+    usage: 'hosts repin NAME --fingerprint SHA256:…',
+    summary:
+      'Administrators: pin a host key again after it changed, with the new fingerprint checked out of band.',
+    options: ['fingerprint'],
+    async run(ctx) {
+      const name = ctx.positionals[0];
+      const fingerprint = str(ctx.options.fingerprint);
+      if (!name || !fingerprint) throw new UsageError(`usage: enclave ${this.usage}`);
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const { host, previous } = await cli.client.call('hosts.repin', { name, fingerprint });
+        if (ctx.json) return ctx.print(JSON.stringify({ host, previous }, null, 2));
+        ctx.print(`${host.name}: host key re-pinned from ${previous ?? '(none)'} to ${host.fingerprint}.`);
+      });
+    },
+  },
 ];
+
+/** `--label K=V` (repeatable) as a record. */
+function parseLabels(option: CommandContext['options'][string]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const label of Array.isArray(option) ? option : []) {
+    const [k, ...v] = label.split('=');
+    if (!k || v.length === 0) throw new UsageError(`--label ${label}: use KEY=VALUE`);
+    labels[k] = v.join('=');
+  }
+  return labels;
+}
 
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

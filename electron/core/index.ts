@@ -1,6 +1,7 @@
 import { api } from '../../shared/api';
 import { createHandlers, Dispatcher, type Logger } from './api';
 import { systemClock, type Clock } from './clock';
+import { HostInventory } from './hosts';
 import { Identity } from './identity';
 import { FileWitness, Ledger, ledgerSignerSource, type AuditRecord } from './ledger';
 import { openDatabase, SecretsVault, type Db, type OsKeyring } from './store';
@@ -10,6 +11,7 @@ export interface ConsoleCore {
   db: Db;
   dispatcher: Dispatcher;
   ledger: Ledger;
+  hosts: HostInventory;
   identity: Identity;
   vault: SecretsVault;
   close(): void;
@@ -51,9 +53,19 @@ export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
     signer: ledgerSignerSource(db, vault),
     workstationId: () => identity.workstationId(),
   });
+  const hosts = new HostInventory(db, vault, clock);
   const dispatcher = new Dispatcher({
     api,
-    handlers: createHandlers({ db, dataDir: options.dataDir, identity, vault, ledger, witness, clock }),
+    handlers: createHandlers({
+      db,
+      dataDir: options.dataDir,
+      identity,
+      vault,
+      ledger,
+      witness,
+      clock,
+      hosts,
+    }),
     audit: ledger,
     clock,
     log,
@@ -75,10 +87,12 @@ export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
     db,
     dispatcher,
     ledger,
+    hosts,
     identity,
     vault,
     close() {
       if (!db.open) return;
+      hosts.close();
       if (options.recordLifecycle) ledger.append(lifecycle('system.stop'));
       ledger.close();
       db.close();

@@ -74,17 +74,31 @@ export const hostProcedures = [
   procedure({
     id: 'hosts.run',
     summary: 'Run a command on hosts over SSH, in parallel; one result per host.',
-    input: z.strictObject({
-      hosts: z.array(HostName).min(1).max(512),
-      command: z.string().min(1).max(4096),
-      timeoutSeconds: z.number().int().min(1).max(3600).default(60),
-      concurrency: z.number().int().min(1).max(256).default(32),
-    }),
+    input: z
+      .strictObject({
+        /** Hosts by name; or select them with `labels` (every pair must match). */
+        hosts: z.array(HostName).min(1).max(512).optional(),
+        labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+        command: z.string().min(1).max(4096),
+        timeoutSeconds: z.number().int().min(1).max(3600).default(60),
+        concurrency: z.number().int().min(1).max(256).default(32),
+      })
+      .refine((i) => (i.hosts === undefined) !== (i.labels === undefined), {
+        message: 'give either hosts or labels',
+        path: ['hosts'],
+      }),
     output: z.object({ results: z.array(CommandResultRow) }),
     roles: HOST_OPERATORS,
     audited: true,
     mutates: true,
-    target: (input) => (input.hosts.length === 1 ? `host ${input.hosts[0]}` : `${input.hosts.length} hosts`),
+    target: (input) =>
+      input.hosts
+        ? input.hosts.length === 1
+          ? `host ${input.hosts[0]}`
+          : `${input.hosts.length} hosts`
+        : `hosts labelled ${Object.entries(input.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`,
     auditResult: (output) =>
       output.results.map((r) => ({
         host: r.host,
@@ -92,5 +106,17 @@ export const hostProcedures = [
         error: r.error,
         stdoutSha256: r.stdoutSha256,
       })),
+  }),
+  procedure({
+    id: 'hosts.repin',
+    summary:
+      'Pin a host key again after it changed (host reinstalled), once its new fingerprint is confirmed.',
+    input: z.strictObject({ name: HostName, fingerprint: Fingerprint }),
+    output: z.object({ host: HostRow, previous: z.string().nullable() }),
+    roles: ['admin'],
+    audited: true,
+    mutates: true,
+    target: (input) => `host ${input.name}`,
+    auditResult: (output) => ({ previous: output.previous, pinned: output.host.fingerprint }),
   }),
 ] as const;

@@ -54,7 +54,7 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
       port: h.port,
       user: h.user,
       privateKey: key,
-      labels: h.labels,
+      labels: { ...h.labels, slot: h.name },
       ...(fingerprint ? { fingerprint } : {}),
     });
 
@@ -131,9 +131,30 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     await labFault(lab.stateDir, host(1).name, 'clear');
   }, 30_000);
 
-  it('refuses a host whose key changed, naming both fingerprints, and sends it nothing', async () => {
+  it('reuses one connection per host across commands, and selects hosts by label', async () => {
+    const clientPort = async () =>
+      (
+        await admin.call('hosts.run', { hosts: [host(0).name], command: 'echo $SSH_CONNECTION' })
+      ).results[0]?.stdout.split(' ')[1];
+    const first = await clientPort();
+    expect(first).toMatch(/^\d+$/);
+    expect(await clientPort()).toBe(first); // the same client port: the pooled connection
+    const byLabel = await admin.call('hosts.run', {
+      labels: { rack: host(1).labels.rack, slot: host(1).name },
+      command: 'true',
+    });
+    expect(byLabel.results.map((r) => r.host)).toEqual([host(1).name]);
+    const none = await failure(
+      admin.call('hosts.run', { labels: { rack: 'no-such-rack' }, command: 'true' }),
+    );
+    expect(none?.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses a host whose key changed, naming both fingerprints, and sends it nothing; an admin re-pins it', async () => {
     const pinned = host(0).fingerprint;
     await labFault(lab.stateDir, host(0).name, 'rotate-key');
+    // An established session stays with the sshd that authenticated it; a reinstalled host drops it.
+    t.core.hosts.pool.closeAll();
     const { results } = await admin.call('hosts.run', {
       hosts: [host(0).name],
       command: 'touch /tmp/should-not-run',
@@ -142,5 +163,23 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     expect(results[0]?.error).toMatch(
       new RegExp(`has CHANGED: pinned ${pinned.replace(/[+/]/g, '\\$&')}, now SHA256:`),
     );
+    const rotated = (await import('yaml')).parse(readFileSync(lab.inventory, 'utf8')) as {
+      hosts: { name: string; fingerprint: string }[];
+    };
+    const fresh = rotated.hosts.find((h) => h.name === host(0).name)?.fingerprint as string;
+    expect(fresh).not.toBe(pinned);
+    const operator = await t.connectAs(['operator']);
+    expect(
+      (await failure(operator.call('hosts.repin', { name: host(0).name, fingerprint: fresh })))?.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (await failure(admin.call('hosts.repin', { name: host(0).name, fingerprint: pinned })))?.code,
+    ).toBe('FORBIDDEN');
+    const repinned = await admin.call('hosts.repin', { name: host(0).name, fingerprint: fresh });
+    expect(repinned).toMatchObject({ previous: pinned, host: { fingerprint: fresh } });
+    const again = await admin.call('hosts.run', { hosts: [host(0).name], command: 'true' });
+    expect(again.results[0]).toMatchObject({ exitCode: 0, error: null });
+    const [entry] = t.core.ledger.list({ procedure: 'hosts.repin', limit: 1 }).entries;
+    expect(entry).toMatchObject({ outcome: 'ok', result: { previous: pinned, pinned: fresh } });
   });
 });

@@ -2,7 +2,7 @@ import { ConsoleError } from '../../../shared/errors';
 import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
-import { countHosts, HostInventory } from '../hosts';
+import { countHosts, type HostInventory } from '../hosts';
 import { operatorRow, sessionView, type Identity } from '../identity';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,7 @@ export interface CoreServices {
   ledger: Ledger;
   witness: CheckpointWitness;
   clock: Clock;
+  hosts: HostInventory;
 }
 
 /** Binds every declared procedure to the capability that serves it. */
@@ -49,7 +50,7 @@ function ledgerSigner(s: CoreServices) {
 }
 
 export function createHandlers(s: CoreServices): Handlers {
-  const hosts = new HostInventory(s.db, s.vault, s.clock);
+  const hosts = s.hosts;
   return {
     'session.status': (_input, { connection }) => ({
       initialised: s.identity.isInitialised(),
@@ -163,9 +164,18 @@ export function createHandlers(s: CoreServices): Handlers {
     },
     'hosts.list': () => hosts.list(),
     'hosts.add': (input) => hosts.add(input),
-    'hosts.run': async ({ hosts: names, command, timeoutSeconds, concurrency }, { signal }) => ({
-      results: await hosts.run(names, command, { timeoutMs: timeoutSeconds * 1000, concurrency, signal }),
-    }),
+    'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal }) => {
+      const names = named ?? hosts.selectByLabels(labels ?? {});
+      if (names.length === 0) {
+        throw new ConsoleError('NOT_FOUND', 'no host has all of those labels', {
+          hint: 'see enclave hosts list',
+        });
+      }
+      return {
+        results: await hosts.run(names, command, { timeoutMs: timeoutSeconds * 1000, concurrency, signal }),
+      };
+    },
+    'hosts.repin': ({ name, fingerprint }) => hosts.repin(name, fingerprint),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),
     'tenants.list': () => listTenants(s.db),

@@ -4,10 +4,12 @@ import type { CommandResultRow, HostRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
+import { SshPool } from './pool';
 import { connectSsh, type SshTarget } from './ssh';
 
 export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
 export { connectSsh, hostKeyRefusal, type SshSession, type SshTarget, type CommandResult } from './ssh';
+export { SshPool } from './pool';
 
 type Host = z.infer<typeof HostRow>;
 
@@ -35,11 +37,51 @@ const toHost = (r: Row): Host => ({
 
 /** The GPU host inventory: hosts, their pinned keys and their (encrypted) credentials. */
 export class HostInventory {
+  readonly pool: SshPool;
+
   constructor(
     private readonly db: Db,
     private readonly vault: SecretsVault,
     private readonly clock: Clock,
-  ) {}
+    pool?: SshPool,
+  ) {
+    this.pool = pool ?? new SshPool();
+  }
+
+  close(): void {
+    this.pool.closeAll();
+  }
+
+  /** Host names whose labels include every given pair. */
+  selectByLabels(labels: Record<string, string>): string[] {
+    return this.list()
+      .filter((h) => Object.entries(labels).every(([k, v]) => h.labels[k] === v))
+      .map((h) => h.name);
+  }
+
+  /**
+   * Replaces a pinned host key after it changed (host reinstalled): only with the new
+   * fingerprint confirmed out of band, and only if the host really presents it.
+   */
+  async repin(name: string, fingerprint: string): Promise<{ host: Host; previous: string | null }> {
+    const row = this.row(name);
+    const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
+    if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${name}`);
+    const session = await connectSsh({
+      name,
+      address: row.address,
+      port: row.port,
+      user: row.user,
+      privateKey: key,
+      pinned: null,
+      expected: fingerprint,
+    });
+    session.close();
+    this.db
+      .prepare('UPDATE hosts SET fingerprint = ?, pinned_at = ? WHERE id = ?')
+      .run(fingerprint, this.clock.now().toISOString(), row.id);
+    return { host: toHost(this.row(name)), previous: row.fingerprint };
+  }
 
   list(): Host[] {
     return (this.db.prepare('SELECT * FROM hosts ORDER BY name').all() as Row[]).map(toHost);
@@ -149,18 +191,15 @@ export class HostInventory {
       if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'cancelled before it started');
       const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
       if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
-      const session = await connectSsh(
-        {
-          name: row.name,
-          address: row.address,
-          port: row.port,
-          user: row.user,
-          privateKey: key,
-          pinned: row.fingerprint,
-        },
-        { timeoutMs: Math.min(options.timeoutMs, 15_000) },
-      );
-      try {
+      const target = {
+        name: row.name,
+        address: row.address,
+        port: row.port,
+        user: row.user,
+        privateKey: key,
+        pinned: row.fingerprint,
+      };
+      return await this.pool.with(target, async (session) => {
         const result = await session.exec(command, options);
         this.db
           .prepare('UPDATE hosts SET last_seen_at = ? WHERE id = ?')
@@ -172,9 +211,7 @@ export class HostInventory {
           durationMs: Math.round(performance.now() - started),
           error: null,
         };
-      } finally {
-        session.close();
-      }
+      });
     } catch (error) {
       const message = error instanceof ConsoleError ? error.message : String(error);
       return { ...base, durationMs: Math.round(performance.now() - started), error: message };

@@ -20,6 +20,8 @@ export interface SshTarget {
 export interface SshSession {
   /** The host key decision that let the connection through ('trusted' or 'pin'). */
   hostKey: HostKeyDecision;
+  /** True once the connection has ended, for whatever reason. */
+  readonly closed: boolean;
   exec(command: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
   close(): void;
 }
@@ -32,6 +34,17 @@ export interface CommandResult {
 }
 
 const MAX_OUTPUT = 8 * 1024 * 1024;
+
+/** A connection that could not be set up; `transient` ones (refused, timed out) are worth retrying. */
+export class SshConnectError extends ConsoleError {
+  constructor(
+    readonly transient: boolean,
+    message: string,
+    hint: string,
+  ) {
+    super('FAILED', message, { hint });
+  }
+}
 
 export function hostKeyRefusal(name: string, d: HostKeyDecision): ConsoleError | undefined {
   switch (d.verdict) {
@@ -69,6 +82,10 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
     const client = new ssh2.Client();
     let decision: HostKeyDecision | undefined;
     let settled = false;
+    let closed = false;
+    client.on('close', () => {
+      closed = true;
+    });
     const fail = (error: ConsoleError) => {
       if (settled) return;
       settled = true;
@@ -79,6 +96,9 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
       settled = true;
       resolve({
         hostKey: decision as HostKeyDecision,
+        get closed() {
+          return closed;
+        },
         exec: (command, o) => exec(client, command, o),
         close: () => client.end(),
       });
@@ -86,16 +106,14 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
     client.on('error', (error: Error & { level?: string }) => {
       const refusal = decision && hostKeyRefusal(target.name, decision);
       if (refusal) return fail(refusal);
+      const authentication = error.level === 'client-authentication';
       fail(
-        new ConsoleError(
-          'FAILED',
+        new SshConnectError(
+          !authentication,
           `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`,
-          {
-            hint:
-              error.level === 'client-authentication'
-                ? `the host refused the key for user ${target.user}; check its authorized_keys`
-                : 'check that the host is up and the address and port are right',
-          },
+          authentication
+            ? `the host refused the key for user ${target.user}; check its authorized_keys`
+            : 'check that the host is up and the address and port are right',
         ),
       );
     });

@@ -1,7 +1,8 @@
 // The GPU models and MIG profiles the simulator knows, read from the reference data file
 // (../shared/reference/mig-profiles.json). Gaps in that file (null = never observed) are filled
 // here with inferred values, each marked where it happens, so every catalogued model can be simulated.
-import rawCatalogue from '../../../../shared/reference/mig-profiles.json';
+// A copy kept in the repository (the build must not need ../shared); a test checks it against the reference.
+import rawCatalogue from '../../../electron/core/gpu/catalog/mig-profiles.json';
 
 interface RawPlacement {
   start: number;

@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The repository keeps its own copy of reference data it builds from, so a fresh
+ * clone builds without ../shared. Where ../shared is beside the checkout (the
+ * developers' machines, CI), the copy must not have drifted from it.
+ */
+const root = path.resolve(import.meta.dirname, '../..');
+const COPIES: [string, string][] = [
+  ['electron/core/gpu/catalog/mig-profiles.json', '../shared/reference/mig-profiles.json'],
+];
+
+describe('reference data copies', () => {
+  for (const [copy, reference] of COPIES) {
+    const source = path.resolve(root, reference);
+    it(`${copy} equals ${reference}${existsSync(source) ? '' : ' (not checked here: no ../shared beside the checkout)'}`, () => {
+      if (!existsSync(source)) {
+        console.log(`reference-copies: ${reference} is not beside this checkout; the copy is used as it is`);
+        expect(JSON.parse(readFileSync(path.resolve(root, copy), 'utf8'))).toHaveProperty('gpus');
+        return;
+      }
+      expect(readFileSync(path.resolve(root, copy), 'utf8')).toBe(readFileSync(source, 'utf8'));
+    });
+  }
+});
