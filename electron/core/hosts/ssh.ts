@@ -23,6 +23,8 @@ export interface SshSession {
   /** True once the connection has ended, for whatever reason. */
   readonly closed: boolean;
   exec(command: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
+  /** An SFTP channel on this connection (ssh2's SFTPWrapper: fastPut, fastGet, stat…). */
+  sftp(): Promise<ssh2.SFTPWrapper>;
   close(): void;
 }
 
@@ -100,6 +102,14 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
           return closed;
         },
         exec: (command, o) => exec(client, command, o),
+        sftp: () =>
+          new Promise((res, rej) =>
+            client.sftp((error, sftp) =>
+              error
+                ? rej(new ConsoleError('FAILED', `SFTP is not available on ${target.name}: ${error.message}`))
+                : res(sftp),
+            ),
+          ),
         close: () => client.end(),
       });
     });
