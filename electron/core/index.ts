@@ -3,7 +3,15 @@ import { createHandlers, Dispatcher, type Logger } from './api';
 import { systemClock, type Clock } from './clock';
 import { HostInventory } from './hosts';
 import { Identity } from './identity';
-import { FileWitness, Ledger, ledgerSignerSource, type AuditRecord } from './ledger';
+import {
+  FileWitness,
+  KeyringWitness,
+  Ledger,
+  ledgerSignerSource,
+  readLedgerPublicKey,
+  WitnessSet,
+  type AuditRecord,
+} from './ledger';
 import { openDatabase, SecretsVault, type Db, type OsKeyring } from './store';
 
 export interface ConsoleCore {
@@ -28,6 +36,11 @@ export interface OpenOptions {
    * `enclave serve`), not for each short CLI command.
    */
   recordLifecycle?: boolean;
+  /**
+   * Also keep the newest checkpoint in the OS keyring (Secret Service), where the
+   * shell found a real one. `env` reaches the keyring's session bus.
+   */
+  checkpointInKeyring?: { env?: NodeJS.ProcessEnv };
 }
 
 const stderrLog: Logger = {
@@ -44,9 +57,18 @@ export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
   const vault = new SecretsVault(db, options.keyring);
   await vault.unlockWithKeyring();
   const identity = new Identity(db, vault, clock);
-  const witness = new FileWitness(options.dataDir, (error) =>
-    log.error('could not write the outside copy of the checkpoint', error),
-  );
+  const onWitnessError = (error: unknown) => log.error('could not keep a copy of the checkpoint', error);
+  const file = new FileWitness(options.dataDir, onWitnessError);
+  const witness = options.checkpointInKeyring
+    ? new WitnessSet([
+        file,
+        new KeyringWitness(
+          () => readLedgerPublicKey(db)?.origin,
+          options.checkpointInKeyring.env,
+          onWitnessError,
+        ),
+      ])
+    : file;
   const ledger = new Ledger(db, {
     clock,
     witness,

@@ -7,6 +7,7 @@
 import { ConsoleError } from '../../shared/errors';
 import { serveMessagePort, type MessagePortLike } from './api';
 import { openConsole, type ConsoleCore } from './index';
+import { KeyringWitness } from './ledger';
 import type { OsKeyring } from './store';
 import type { CoreToMain, MainToCore } from './utility-protocol';
 
@@ -54,6 +55,8 @@ parentPort.on('message', ({ data, ports }) => {
       dataDir: data.dataDir,
       recordLifecycle: true,
       ...(data.keyring.available ? { keyring: bridge.keyring } : {}),
+      // A real keyring (never basic_text) also keeps a copy of the newest checkpoint.
+      ...(data.keyring.available && KeyringWitness.available() ? { checkpointInKeyring: {} } : {}),
     });
     core.then(
       (opened) => {

@@ -136,7 +136,7 @@ describe('tampering with the ledger database', () => {
     const report = await verifyLedger(t.db, t.witness);
     expect(report.ok).toBe(false);
     expect(report.problems[0]?.reason).toMatch(
-      /has 10 entries but the checkpoint kept outside it has 30: the database was rolled back or replaced/,
+      /has 10 entries but the checkpoint kept outside the database has 30: the database was rolled back or replaced/,
     );
   });
 

@@ -8,7 +8,7 @@ export {
   type LedgerOperator,
 } from './ledger';
 export { verifyLedger, type LedgerVerification, type LedgerProblem } from './verify';
-export { FileWitness, type CheckpointWitness } from './witness';
+export { FileWitness, KeyringWitness, WitnessSet, type CheckpointWitness } from './witness';
 export { createLedgerKey, ledgerSignerSource, readLedgerPublicKey, ledgerOrigin } from './workstation-key';
 export { exportLedger, lastExport, type ExportProgress, type ExportResult } from './export';
 export { verifyExport, type ExportVerification } from './export-verify';

@@ -6,7 +6,7 @@ import { emptyRoot, leafHash, nodeHash } from './merkle';
 import { parseCheckpointText, verifyNote, type Verifier } from './note';
 import { foldFrontier } from './tree-store';
 import { hashRange, type RangeResult } from './verify-range';
-import type { CheckpointWitness } from './witness';
+import { WitnessSet, type CheckpointWitness } from './witness';
 import { readLedgerPublicKey } from './workstation-key';
 
 export interface LedgerProblem {
@@ -42,7 +42,6 @@ export interface VerifyOptions {
 
 const MAX_PROBLEMS = 20;
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
-const OUTSIDE = 'checkpoint kept outside the database';
 
 function defaultWorker(): string | null {
   try {
@@ -102,8 +101,15 @@ export async function verifyLedger(
     { size: number; note: string } | undefined;
   const headSize = head ? expect(head.note, 'newest checkpoint') : undefined;
   if (head) checked++;
-  const external = witness?.read();
-  const externalSize = external !== undefined ? expect(external, OUTSIDE) : undefined;
+  // Every copy kept outside the database (a file; the OS keyring in Electron).
+  const copies = witness instanceof WitnessSet ? witness.members : witness ? [witness] : [];
+  const outside = new Set(copies.map((c) => c.label));
+  let externalSize: number | undefined;
+  for (const copy of copies) {
+    const note = copy.read();
+    const size = note !== undefined ? expect(note, copy.label) : undefined;
+    if (size !== undefined) externalSize = Math.max(externalSize ?? 0, size);
+  }
 
   const count = db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number;
   const span = db.prepare('SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries').pluck().get() as number;
@@ -162,8 +168,8 @@ export async function verifyLedger(
       if (size > span) {
         problem(
           count,
-          w.from === OUTSIDE
-            ? `the database has ${count} entries but the checkpoint kept outside it has ${size}: the database was rolled back or replaced`
+          outside.has(w.from)
+            ? `the database has ${count} entries but the ${w.from} has ${size}: the database was rolled back or replaced`
             : `${w.from} covers ${size} entries but only ${count} exist: entries from ${count} were removed`,
         );
         continue;
