@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleClient } from '../../shared/client';
@@ -7,7 +7,6 @@ import { inProcessChannel, newConnection, openConsole, type ConsoleCore } from '
 import { FileWitness, KeyringWitness, verifyLedger, WitnessSet } from '../../electron/core/ledger';
 import { readLedgerPublicKey } from '../../electron/core/ledger/workstation-key';
 import { ADMIN } from '../support/core';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /**
