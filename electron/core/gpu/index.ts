@@ -15,3 +15,6 @@ export function listGpus(db: Db): z.infer<typeof GpuRow>[] {
 export function countGpus(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM gpus').get() as { n: number }).n;
 }
+
+// Pure parsers of the nvidia-smi outputs discovery reads (mig.md §5).
+export * from './nvidia-smi';
