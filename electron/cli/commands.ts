@@ -2,10 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEntryView } from '../../shared/api';
 import { spawnSync } from 'node:child_process';
+import { homedir, userInfo } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { ConsoleError } from '../../shared/errors';
 import { alreadyInitialised } from '../core/identity';
 import { parseVerifierKey, verifyExport, verifyTlogProof } from '../core/ledger';
+import { importHosts } from '../core/hosts/import';
 import { freeSpace } from '../core/media';
 import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
@@ -523,6 +525,119 @@ export const COMMANDS: Command[] = [
         const { host, previous } = await cli.client.call('hosts.repin', { name, fingerprint });
         if (ctx.json) return ctx.print(JSON.stringify({ host, previous }, null, 2));
         ctx.print(`${host.name}: host key re-pinned from ${previous ?? '(none)'} to ${host.fingerprint}.`);
+      });
+    },
+  },
+  {
+    words: ['hosts', 'discover'],
+    usage: 'hosts discover (HOST…|--all|--label K=V…)',
+    summary: "Read hosts' facts and GPUs over SSH (nvidia-smi) and store them.",
+    options: ['all', 'label'],
+    async run(ctx) {
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const labels = parseLabels(ctx.options.label);
+        const hosts =
+          ctx.options.all === true
+            ? (await cli.client.call('hosts.list', {})).map((h) => h.name)
+            : ctx.positionals;
+        const byLabels = Object.keys(labels).length > 0;
+        if (!byLabels && hosts.length === 0)
+          throw new UsageError('name the hosts, or use --all or --label K=V');
+        const { results } = await cli.client.call('hosts.discover', byLabels ? { labels } : { hosts });
+        if (ctx.json) ctx.print(JSON.stringify(results, null, 2));
+        else {
+          ctx.print(
+            formatTable(
+              ['HOST', 'OS', 'GPUS', 'MIG', 'TEE', 'RESULT'],
+              results.map((r) => {
+                const models = [...new Set(r.gpus.map((g) => g.model))].join(', ');
+                const mig = r.gpus.filter((g) => g.migMode === 'enabled').length;
+                const tee = r.facts
+                  ? [r.facts.tee.sevSnp && 'SEV-SNP', r.facts.tee.tdx && 'TDX'].filter(Boolean).join(',')
+                  : '';
+                return [
+                  r.host,
+                  r.facts ? `${r.facts.os} (${r.facts.kernel})` : '-',
+                  r.gpus.length ? `${r.gpus.length} × ${models}` : '-',
+                  r.gpus.length ? `${mig}/${r.gpus.length} on` : '-',
+                  tee || '-',
+                  r.error ?? 'ok',
+                ];
+              }),
+            ),
+          );
+        }
+        return results.every((r) => !r.error) ? EXIT.done : EXIT.failed;
+      });
+    },
+  },
+  {
+    words: ['hosts', 'import'],
+    usage: 'hosts import FILE [--known-hosts FILE] [--yes]',
+    summary: 'Add hosts from the lab inventory, an Ansible inventory (INI/YAML) or an ssh_config.',
+    options: ['known-hosts', 'yes'],
+    async run(ctx) {
+      const file = ctx.positionals[0];
+      if (!file) throw new UsageError(`usage: enclave ${this.usage}`);
+      const knownHostsFile = str(ctx.options['known-hosts']);
+      const plan = importHosts(readFileSync(file), {
+        fileName: file,
+        homeDir: homedir(),
+        defaultUser: userInfo().username,
+        ...(knownHostsFile ? { knownHosts: readText(knownHostsFile, '--known-hosts') } : {}),
+      });
+      if (!ctx.json) {
+        ctx.print(`${plan.hosts.length} hosts to add from ${file}:`);
+        ctx.print(
+          formatTable(
+            ['NAME', 'ADDRESS', 'USER', 'HOST KEY', 'NOTES'],
+            plan.hosts.map((h) => [
+              h.name,
+              `${h.address}:${h.port}`,
+              h.user,
+              h.fingerprint ?? '(to confirm)',
+              h.notes.join('; '),
+            ]),
+          ),
+        );
+        for (const s of plan.skipped) ctx.print(`skipped ${s.name}: ${s.reason}`);
+      }
+      if (plan.hosts.length === 0) return EXIT.failed;
+      if (ctx.options.yes !== true) {
+        if (!interactive()) throw new UsageError('add --yes to import without being asked');
+        if (!/^y(es)?$/i.test(await promptLine('Add these hosts? [y/N] '))) return EXIT.failed;
+      }
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const results: { name: string; result: string }[] = [];
+        for (const h of plan.hosts) {
+          if (h.jump) {
+            results.push({
+              name: h.name,
+              result: `not added: it is reached through ${h.jump.address} (jump hosts are not supported yet)`,
+            });
+            continue;
+          }
+          try {
+            if (!h.keyFile) throw new UsageError('the file names no private key for it');
+            const added = await cli.client.call('hosts.add', {
+              name: h.name,
+              address: h.address,
+              port: h.port,
+              user: h.user,
+              labels: h.labels,
+              privateKey: readText(h.keyFile, `key of ${h.name}`),
+              ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}),
+            });
+            results.push({ name: h.name, result: `added, host key ${added.fingerprint} pinned` });
+          } catch (error) {
+            results.push({ name: h.name, result: `not added: ${(error as Error).message}` });
+          }
+        }
+        if (ctx.json) ctx.print(JSON.stringify({ results, skipped: plan.skipped }, null, 2));
+        else for (const r of results) ctx.print(`${r.name}: ${r.result}`);
+        return results.every((r) => r.result.startsWith('added')) ? EXIT.done : EXIT.failed;
       });
     },
   },

@@ -37,6 +37,45 @@ export const CommandResultRow = z.object({
   error: z.string().nullable(),
 });
 
+const HostSelection = {
+  /** Hosts by name; or select them with `labels` (every pair must match). */
+  hosts: z.array(HostName).min(1).max(512).optional(),
+  labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+};
+const oneSelection = (i: { hosts?: unknown; labels?: unknown }) =>
+  (i.hosts === undefined) !== (i.labels === undefined);
+
+export const HostFactsView = z.object({
+  hostname: z.string(),
+  os: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpuCount: z.number().int(),
+  tee: z.object({ sevSnp: z.boolean(), tdx: z.boolean() }),
+  memoryMiB: z.number().int(),
+});
+
+export const DiscoveredHost = z.object({
+  host: z.string(),
+  facts: HostFactsView.nullable(),
+  gpus: z.array(
+    z.object({
+      index: z.number().int(),
+      uuid: z.string(),
+      model: z.string(),
+      busId: z.string(),
+      memoryMiB: z.number().int(),
+      driverVersion: z.string().nullable(),
+      migMode: z.enum(['enabled', 'disabled', 'unsupported']),
+      migPending: z.enum(['enabled', 'disabled', 'unsupported']),
+      migDevices: z.number().int(),
+    }),
+  ),
+  /** Why discovery failed on this host (unreachable, refused key, output that did not parse). */
+  error: z.string().nullable(),
+});
+
 const HOST_OPERATORS = ['operator', 'admin'] as const;
 
 export const hostProcedures = [
@@ -76,17 +115,12 @@ export const hostProcedures = [
     summary: 'Run a command on hosts over SSH, in parallel; one result per host.',
     input: z
       .strictObject({
-        /** Hosts by name; or select them with `labels` (every pair must match). */
-        hosts: z.array(HostName).min(1).max(512).optional(),
-        labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+        ...HostSelection,
         command: z.string().min(1).max(4096),
         timeoutSeconds: z.number().int().min(1).max(3600).default(60),
         concurrency: z.number().int().min(1).max(256).default(32),
       })
-      .refine((i) => (i.hosts === undefined) !== (i.labels === undefined), {
-        message: 'give either hosts or labels',
-        path: ['hosts'],
-      }),
+      .refine(oneSelection, { message: 'give either hosts or labels', path: ['hosts'] }),
     output: z.object({ results: z.array(CommandResultRow) }),
     roles: HOST_OPERATORS,
     audited: true,
@@ -118,5 +152,19 @@ export const hostProcedures = [
     mutates: true,
     target: (input) => `host ${input.name}`,
     auditResult: (output) => ({ previous: output.previous, pinned: output.host.fingerprint }),
+  }),
+  procedure({
+    id: 'hosts.discover',
+    summary: "Read hosts' facts and GPUs (nvidia-smi) over SSH and store them.",
+    input: z
+      .strictObject({ ...HostSelection, concurrency: z.number().int().min(1).max(256).default(32) })
+      .refine(oneSelection, { message: 'give either hosts or labels', path: ['hosts'] }),
+    output: z.object({ results: z.array(DiscoveredHost) }),
+    roles: HOST_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) => (input.hosts ? `${input.hosts.length} hosts` : 'hosts by label'),
+    auditResult: (output) =>
+      output.results.map((r) => ({ host: r.host, gpus: r.gpus.length, error: r.error })),
   }),
 ] as const;

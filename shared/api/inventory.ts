@@ -15,7 +15,13 @@ export const GpuRow = z.object({
   model: z.string(),
   memoryMiB: z.number().int(),
   migMode: z.enum(['enabled', 'disabled', 'unsupported']),
+  migPending: z.enum(['enabled', 'disabled', 'unsupported']),
+  busId: z.string().nullable(),
+  driverVersion: z.string().nullable(),
+  /** MIG devices (compute instances) found on it at discovery. */
+  migDevices: z.number().int(),
 });
+
 export const ClusterRow = z.object({
   name: z.string(),
   server: z.string(),

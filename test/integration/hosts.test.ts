@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,43 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
         .filter((l) => l.startsWith('GPU ')).length,
     ).toBe(8);
   });
+
+  it.skipIf(!existsSync(simulator))(
+    'discovers facts and GPUs, and refuses output it cannot read without storing any of it',
+    async () => {
+      const { results } = await admin.call('hosts.discover', { hosts: [host(0).name, host(1).name] });
+      expect(results.map((r) => r.error)).toEqual([null, null]);
+      expect(results[0]?.facts?.hostname).toBe(host(0).hostname);
+      expect(results[0]?.facts?.memoryMiB).toBeGreaterThan(0);
+      expect(results[0]?.gpus).toHaveLength(8);
+      expect(results[0]?.gpus[0]).toMatchObject({
+        index: 0,
+        model: 'NVIDIA A100-SXM4-40GB',
+        migMode: 'enabled',
+      });
+      expect(results[1]?.gpus[0]).toMatchObject({ migMode: 'disabled', memoryMiB: 81920 });
+      const gpus = await admin.call('gpus.list', {});
+      expect(gpus).toHaveLength(16);
+
+      // A host whose nvidia-smi answers in German: refused, naming host, command and line; nothing stored.
+      const wrapper = path.join(host(1).binDir, 'nvidia-smi');
+      const original = readFileSync(wrapper, 'utf8');
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, GPU-12345678-1234-1234-1234-123456789abc, NVIDIA A100, 00000000:18:00.0, 81920, 550.90.07, Aktiviert, Aktiviert";; *) exec ${JSON.stringify(original.split('\n').find((l) => l.includes('exec')) ?? 'true').slice(1, -1)};; esac\n`,
+      );
+      try {
+        const garbled = await admin.call('hosts.discover', { hosts: [host(1).name] });
+        expect(garbled.results[0]?.error).toMatch(
+          new RegExp(`^${host(1).name}: nvidia-smi --query-gpu=.*line 1`),
+        );
+        expect(await admin.call('gpus.list', {})).toEqual(gpus);
+      } finally {
+        writeFileSync(wrapper, original);
+      }
+    },
+    30_000,
+  );
 
   it('reports a dropped connection and a failing command per host, without stopping the others', async () => {
     await labFault(lab.stateDir, host(1).name, 'drop', '1');

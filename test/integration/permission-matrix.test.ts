@@ -47,6 +47,7 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
     privateKey: 'k'.repeat(64),
   }),
   'hosts.run': () => ({ hosts: ['nowhere'], command: 'true' }),
+  'hosts.discover': () => ({ hosts: ['nowhere'] }),
   'hosts.repin': () => ({ name: 'nowhere', fingerprint: `SHA256:${'A'.repeat(43)}` }),
   'gpus.list': () => ({}),
   'clusters.list': () => ({}),

@@ -176,6 +176,9 @@ export function createHandlers(s: CoreServices): Handlers {
       };
     },
     'hosts.repin': ({ name, fingerprint }) => hosts.repin(name, fingerprint),
+    'hosts.discover': async ({ hosts: named, labels, concurrency }) => ({
+      results: await hosts.discover(named ?? hosts.selectByLabels(labels ?? {}), { concurrency }),
+    }),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),
     'tenants.list': () => listTenants(s.db),

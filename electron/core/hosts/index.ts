@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { CommandResultRow, HostRow } from '../../../shared/api';
+import type { CommandResultRow, DiscoveredHost, HostRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
+import { discoverHost } from './discovery';
 import { SshPool } from './pool';
 import { connectSsh, type SshTarget } from './ssh';
 
@@ -154,6 +155,82 @@ export class HostInventory {
     return toHost(this.row(input.name));
   }
 
+  /**
+   * Reads each host's facts and GPUs and stores them; a host whose outputs do not parse
+   * keeps what was stored before, and its result names the command and the line.
+   */
+  async discover(
+    names: readonly string[],
+    options: { concurrency: number },
+  ): Promise<z.infer<typeof DiscoveredHost>[]> {
+    const rows = names.map((n) => this.row(n));
+    return this.eachHost(rows, options.concurrency, async (row) => {
+      try {
+        const found = await this.pool.with(this.target(row), (session) => discoverHost(session, row.name));
+        const now = this.clock.now().toISOString();
+        this.db.transaction(() => {
+          this.db
+            .prepare('UPDATE hosts SET facts = ?, discovered_at = ?, last_seen_at = ? WHERE id = ?')
+            .run(JSON.stringify(found.facts), now, now, row.id);
+          this.db.prepare('DELETE FROM gpus WHERE host_id = ?').run(row.id);
+          const insert = this.db.prepare(
+            `INSERT INTO gpus (host_id, idx, uuid, model, memory_mib, mig_mode, mig_pending, bus_id, driver_version, mig_devices)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          );
+          for (const g of found.gpus) {
+            insert.run(
+              row.id,
+              g.index,
+              g.uuid,
+              g.model,
+              g.memoryMiB,
+              g.migMode,
+              g.migPending,
+              g.busId,
+              g.driverVersion,
+              g.migDevices,
+            );
+          }
+        })();
+        return { host: row.name, ...found, error: null };
+      } catch (error) {
+        return {
+          host: row.name,
+          facts: null,
+          gpus: [],
+          error: error instanceof Error ? error.message : String(error),
+        };
+      }
+    });
+  }
+
+  private target(row: Row): SshTarget {
+    const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
+    if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
+    return {
+      name: row.name,
+      address: row.address,
+      port: row.port,
+      user: row.user,
+      privateKey: key,
+      pinned: row.fingerprint,
+    };
+  }
+
+  /** `work` on each host, `concurrency` at a time, results in the hosts' order. */
+  private async eachHost<T>(rows: Row[], concurrency: number, work: (row: Row) => Promise<T>): Promise<T[]> {
+    const results: T[] = new Array(rows.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const i = next++;
+        results[i] = await work(rows[i] as Row);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    return results;
+  }
+
   /** Runs one command on each host, `concurrency` at a time; a host that fails never stops the others. */
   async run(
     names: readonly string[],
@@ -161,16 +238,7 @@ export class HostInventory {
     options: { timeoutMs: number; concurrency: number; signal?: AbortSignal },
   ): Promise<z.infer<typeof CommandResultRow>[]> {
     const rows = names.map((n) => this.row(n)); // unknown names refuse the whole run before anything starts
-    const results: z.infer<typeof CommandResultRow>[] = new Array(rows.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const i = next++;
-        results[i] = await this.runOne(rows[i] as Row, command, options);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, rows.length) }, worker));
-    return results;
+    return this.eachHost(rows, options.concurrency, (row) => this.runOne(row, command, options));
   }
 
   private async runOne(
@@ -189,16 +257,7 @@ export class HostInventory {
     };
     try {
       if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'cancelled before it started');
-      const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
-      if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
-      const target = {
-        name: row.name,
-        address: row.address,
-        port: row.port,
-        user: row.user,
-        privateKey: key,
-        pinned: row.fingerprint,
-      };
+      const target = this.target(row);
       return await this.pool.with(target, async (session) => {
         const result = await session.exec(command, options);
         this.db

@@ -157,20 +157,31 @@ function exec(
       if (error) return reject(new ConsoleError('FAILED', `could not start the command: ${error.message}`));
       let stdout = '';
       let stderr = '';
+      // Every way the command can end settles once and removes the listeners it added
+      // (a pooled connection runs many commands).
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        client.removeListener('close', dropped);
+        options.signal?.removeEventListener('abort', cancelled);
+        outcome();
+      };
       const timer = setTimeout(() => {
         stream.close();
-        reject(new ConsoleError('FAILED', `the command did not finish within ${options.timeoutMs} ms`));
+        settle(() =>
+          reject(new ConsoleError('FAILED', `the command did not finish within ${options.timeoutMs} ms`)),
+        );
       }, options.timeoutMs ?? 60_000);
       // A connection lost mid-command (host rebooted, cable pulled) must not look like success.
-      client.once('close', () => {
-        clearTimeout(timer);
-        reject(new ConsoleError('FAILED', 'the connection dropped before the command finished'));
-      });
-      options.signal?.addEventListener('abort', () => {
+      const dropped = () =>
+        settle(() =>
+          reject(new ConsoleError('FAILED', 'the connection dropped before the command finished')),
+        );
+      const cancelled = () => {
         stream.close();
-        clearTimeout(timer);
-        reject(new ConsoleError('CANCELLED', 'the command was cancelled'));
-      });
+        settle(() => reject(new ConsoleError('CANCELLED', 'the command was cancelled')));
+      };
+      client.once('close', dropped);
+      options.signal?.addEventListener('abort', cancelled, { once: true });
       stream.on('data', (d: Buffer) => {
         if (stdout.length < MAX_OUTPUT) stdout += d.toString('utf8');
       });
@@ -178,12 +189,8 @@ function exec(
         if (stderr.length < MAX_OUTPUT) stderr += d.toString('utf8');
       });
       stream.on('close', (code: number | null | undefined, signal: string | null | undefined) => {
-        clearTimeout(timer);
-        if (code === undefined && signal === undefined) {
-          reject(new ConsoleError('FAILED', 'the connection dropped before the command finished'));
-          return;
-        }
-        resolve({ exitCode: code ?? null, signal: signal ?? null, stdout, stderr });
+        if (code === undefined && signal === undefined) return dropped();
+        settle(() => resolve({ exitCode: code ?? null, signal: signal ?? null, stdout, stderr }));
       });
     });
   });

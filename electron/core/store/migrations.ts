@@ -138,6 +138,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts ADD COLUMN pinned_at TEXT;    -- when the host key fingerprint was pinned
     `,
   },
+  {
+    version: 4,
+    name: 'discovered host facts and GPU details',
+    sql: `
+      ALTER TABLE hosts ADD COLUMN facts TEXT;          -- JSON: os, kernel, CPU, TEE flags, memory
+      ALTER TABLE hosts ADD COLUMN discovered_at TEXT;
+      ALTER TABLE gpus ADD COLUMN bus_id TEXT;
+      ALTER TABLE gpus ADD COLUMN driver_version TEXT;
+      ALTER TABLE gpus ADD COLUMN mig_pending TEXT NOT NULL DEFAULT 'unsupported';
+      ALTER TABLE gpus ADD COLUMN mig_devices INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
