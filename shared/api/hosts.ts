@@ -13,6 +13,17 @@ export const Fingerprint = z
   .string()
   .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'an OpenSSH fingerprint looks like SHA256: followed by 43 characters');
 
+export const HostFactsView = z.object({
+  hostname: z.string(),
+  os: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpuCount: z.number().int(),
+  tee: z.object({ sevSnp: z.boolean(), tdx: z.boolean() }),
+  memoryMiB: z.number().int(),
+});
+
 export const HostRow = z.object({
   name: z.string(),
   address: z.string(),
@@ -21,6 +32,9 @@ export const HostRow = z.object({
   labels: z.record(z.string(), z.string()),
   fingerprint: z.string().nullable(),
   lastSeenAt: Timestamp.nullable(),
+  /** From the last discovery; null before one succeeded. */
+  facts: HostFactsView.nullable(),
+  discoveredAt: Timestamp.nullable(),
 });
 export type HostRow = z.infer<typeof HostRow>;
 
@@ -44,17 +58,6 @@ const HostSelection = {
 };
 const oneSelection = (i: { hosts?: unknown; labels?: unknown }) =>
   (i.hosts === undefined) !== (i.labels === undefined);
-
-export const HostFactsView = z.object({
-  hostname: z.string(),
-  os: z.string(),
-  kernel: z.string(),
-  arch: z.string(),
-  cpuModel: z.string(),
-  cpuCount: z.number().int(),
-  tee: z.object({ sevSnp: z.boolean(), tdx: z.boolean() }),
-  memoryMiB: z.number().int(),
-});
 
 export const DiscoveredHost = z.object({
   host: z.string(),

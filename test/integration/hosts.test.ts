@@ -131,6 +131,9 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
       expect(results[1]?.gpus[0]).toMatchObject({ migMode: 'disabled', memoryMiB: 81920 });
       const gpus = await admin.call('gpus.list', {});
       expect(gpus).toHaveLength(16);
+      const [listed] = await admin.call('hosts.list', {});
+      expect(listed?.facts?.hostname).toBe(host(0).hostname);
+      expect(listed?.discoveredAt).not.toBeNull();
 
       // A host whose nvidia-smi answers in German: refused, naming host, command and line; nothing stored.
       const wrapper = path.join(host(1).binDir, 'nvidia-smi');

@@ -24,6 +24,8 @@ interface Row {
   fingerprint: string | null;
   last_seen_at: string | null;
   key_secret: string | null;
+  facts: string | null;
+  discovered_at: string | null;
 }
 
 const toHost = (r: Row): Host => ({
@@ -34,6 +36,8 @@ const toHost = (r: Row): Host => ({
   labels: JSON.parse(r.labels) as Record<string, string>,
   fingerprint: r.fingerprint,
   lastSeenAt: r.last_seen_at,
+  facts: r.facts ? (JSON.parse(r.facts) as Host['facts']) : null,
+  discoveredAt: r.discovered_at,
 });
 
 /** The GPU host inventory: hosts, their pinned keys and their (encrypted) credentials. */
