@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { z } from 'zod';
 import type { CommandResultRow, DiscoveredHost, HostRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
@@ -242,6 +243,8 @@ export class HostInventory {
     options: { timeoutMs: number; concurrency: number; signal?: AbortSignal },
   ): Promise<z.infer<typeof CommandResultRow>[]> {
     const rows = names.map((n) => this.row(n)); // unknown names refuse the whole run before anything starts
+    // One cancel signal watches every host's command at once.
+    if (options.signal) setMaxListeners(rows.length + 10, options.signal);
     return this.eachHost(rows, options.concurrency, (row) => this.runOne(row, command, options));
   }
 
