@@ -459,16 +459,8 @@ export const COMMANDS: Command[] = [
       const timeoutSeconds = Number(str(ctx.options.timeout) ?? '60');
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const labels = parseLabels(ctx.options.label);
-        const hosts =
-          ctx.options.all === true
-            ? (await cli.client.call('hosts.list', {})).map((h) => h.name)
-            : ctx.positionals;
-        const byLabels = Object.keys(labels).length > 0;
-        if (!byLabels && hosts.length === 0)
-          throw new UsageError('name the hosts, or use --all or --label K=V');
         const { results } = await cli.client.call('hosts.run', {
-          ...(byLabels ? { labels } : { hosts }),
+          ...(await hostSelection(ctx, cli)),
           command,
           timeoutSeconds,
         });
@@ -536,15 +528,7 @@ export const COMMANDS: Command[] = [
     async run(ctx) {
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const labels = parseLabels(ctx.options.label);
-        const hosts =
-          ctx.options.all === true
-            ? (await cli.client.call('hosts.list', {})).map((h) => h.name)
-            : ctx.positionals;
-        const byLabels = Object.keys(labels).length > 0;
-        if (!byLabels && hosts.length === 0)
-          throw new UsageError('name the hosts, or use --all or --label K=V');
-        const { results } = await cli.client.call('hosts.discover', byLabels ? { labels } : { hosts });
+        const { results } = await cli.client.call('hosts.discover', await hostSelection(ctx, cli));
         if (ctx.json) ctx.print(JSON.stringify(results, null, 2));
         else {
           ctx.print(
@@ -642,6 +626,19 @@ export const COMMANDS: Command[] = [
     },
   },
 ];
+
+/** The hosts a fleet command acts on: names given, `--all`, or `--label K=V`…. */
+async function hostSelection(
+  ctx: CommandContext,
+  cli: CliCore,
+): Promise<{ labels: Record<string, string> } | { hosts: string[] }> {
+  const labels = parseLabels(ctx.options.label);
+  if (Object.keys(labels).length > 0) return { labels };
+  const hosts =
+    ctx.options.all === true ? (await cli.client.call('hosts.list', {})).map((h) => h.name) : ctx.positionals;
+  if (hosts.length === 0) throw new UsageError('name the hosts, or use --all or --label K=V');
+  return { hosts };
+}
 
 /** `--label K=V` (repeatable) as a record. */
 function parseLabels(option: CommandContext['options'][string]): Record<string, string> {
