@@ -1,0 +1,209 @@
+/**
+ * GPU hosts end to end against a real OpenSSH lab host (test/lab): first run ->
+ * Hosts -> Add host with the lab inventory's values -> the presented host key
+ * fingerprint equals the inventory's -> pin it -> Discover -> the host's facts
+ * and its 8 GPUs -> run `nvidia-smi -L` -> the GPUs page -> the audit ledger
+ * shows hosts.add and hosts.run. Screenshots go to test-results/screenshots/;
+ * with UPDATE_SCREENSHOTS=1 to docs/screenshots/.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { parse } from 'yaml';
+import { startHarness, type Harness } from './harness';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LAB = path.join(ROOT, 'out', 'lab', 'lab.mjs');
+const SCREENSHOTS = path.join(
+  ROOT,
+  ...(process.env.UPDATE_SCREENSHOTS ? ['docs', 'screenshots'] : ['test-results', 'screenshots']),
+);
+const ADMIN = { name: 'admin', displayName: 'Ada Lovelace', passphrase: 'correct horse battery staple' };
+const SSHD = '/usr/sbin/sshd';
+
+interface LabHost {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFile: string;
+  hostname: string;
+  fingerprint: string;
+  labels: Record<string, string>;
+}
+
+let harness: Harness | undefined;
+let labParent: string | undefined;
+let labState: string | undefined;
+let labHost: LabHost;
+
+function lab(args: string[]): string {
+  const run = spawnSync(process.execPath, [LAB, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) {
+    throw new Error(`lab ${args.join(' ')} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  }
+  return run.stdout;
+}
+
+test.beforeAll(async () => {
+  if (!existsSync(SSHD)) return;
+  // The lab's login user must traverse the parent to reach its state directory.
+  labParent = mkdtempSync(path.join(tmpdir(), 'enclave-e2e-lab-'));
+  chmodSync(labParent, 0o711);
+  labState = path.join(labParent, 'lab');
+  lab(['up', '--hosts', '1', '--state', labState, '--json']);
+  const inventory = parse(readFileSync(path.join(labState, 'inventory.yaml'), 'utf8')) as {
+    hosts: LabHost[];
+  };
+  const first = inventory.hosts[0];
+  if (!first) throw new Error('the lab inventory lists no hosts');
+  labHost = first;
+  harness = await startHarness();
+});
+
+test.afterAll(async () => {
+  await harness?.stop();
+  if (labState && existsSync(path.join(labState, 'lab.json'))) lab(['down', '--state', labState, '--json']);
+  if (labParent) rmSync(labParent, { recursive: true, force: true });
+});
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  if ((await page.locator('dialog[open]').count()) === 0) {
+    const dismiss = page.getByRole('button', { name: 'Dismiss' });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
+  }
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(200);
+  const body = await page.screenshot();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(path.join(SCREENSHOTS, name), body);
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+}
+
+function heading(page: Page, name: string) {
+  return page.getByRole('heading', { level: 1, name, exact: true });
+}
+
+function nav(page: Page, link: string) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true });
+}
+
+test('an operator adds a lab GPU host, confirms its key, discovers its GPUs and runs a command', async ({
+  page,
+}, testInfo) => {
+  test.skip(!existsSync(SSHD), `${SSHD} is missing: the lab needs OpenSSH's server (openssh-server)`);
+  test.setTimeout(180_000);
+  if (!harness) throw new Error('the harness did not start');
+  const refusals: string[] = [];
+  page.on('console', (message) => {
+    if (/Refused to|Content Security Policy.*violat/i.test(message.text())) refusals.push(message.text());
+  });
+
+  await test.step('first run', async () => {
+    await page.goto(harness!.url);
+    await expect(heading(page, 'Set up this workstation')).toBeVisible();
+    await page.getByLabel('Operator name').fill(ADMIN.name);
+    await page.getByLabel('Display name').fill(ADMIN.displayName);
+    await page.getByLabel('Passphrase', { exact: true }).fill(ADMIN.passphrase);
+    await page.getByLabel('Confirm passphrase').fill(ADMIN.passphrase);
+    await page.getByRole('button', { name: 'Create administrator and sign in' }).click();
+    await expect(heading(page, 'Overview')).toBeVisible();
+  });
+
+  const dialog = page.getByRole('dialog', { name: 'Add a GPU host' });
+
+  await test.step('add the lab host: the presented fingerprint is the inventory one', async () => {
+    await nav(page, 'Hosts').click();
+    await expect(heading(page, 'Hosts')).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'No GPU hosts yet' })).toBeVisible();
+    await page.getByRole('button', { name: 'Add host', exact: true }).click();
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel('Name', { exact: true })).toBeFocused();
+
+    await dialog.getByLabel('Name', { exact: true }).fill(labHost.name);
+    await dialog.getByLabel('Address', { exact: true }).fill(labHost.address);
+    await dialog.getByLabel('Port', { exact: true }).fill(String(labHost.port));
+    await dialog.getByLabel('User', { exact: true }).fill(labHost.user);
+    await dialog.getByLabel('Private key file').setInputFiles({
+      name: path.basename(labHost.keyFile),
+      mimeType: 'text/plain',
+      buffer: readFileSync(labHost.keyFile),
+    });
+    await expect(dialog.getByText(`Read ${path.basename(labHost.keyFile)}`)).toBeVisible();
+    const labels = Object.entries(labHost.labels);
+    for (const [i, [key, value]] of labels.entries()) {
+      if (i > 0) await dialog.getByRole('button', { name: 'Add label' }).click();
+      await dialog.getByLabel(`Label ${i + 1} key`).fill(key);
+      await dialog.getByLabel(`Label ${i + 1} value`).fill(value);
+    }
+    await snap(page, testInfo, 'hosts-add.png');
+    await dialog.getByRole('button', { name: 'Add host', exact: true }).click();
+
+    const presented = dialog.getByRole('group', { name: 'Presented fingerprint' }).locator('code');
+    await expect(presented).toHaveText(labHost.fingerprint, { timeout: 30_000 });
+    await expect(dialog.getByText('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')).toBeVisible();
+    await snap(page, testInfo, 'hosts-fingerprint.png');
+    await dialog.getByRole('button', { name: 'It matches — pin it' }).click();
+    await expect(dialog.getByText(`Host ${labHost.name} added`)).toBeVisible({ timeout: 30_000 });
+    await dialog.getByRole('button', { name: 'Discover now' }).click();
+    await expect(dialog).toBeHidden();
+  });
+
+  const detail = page.getByRole('region', { name: `Host ${labHost.name}` });
+
+  await test.step('discovery shows the facts and 8 GPUs', async () => {
+    const gpuTable = detail.getByRole('table', { name: `GPUs on ${labHost.name}` });
+    await expect(gpuTable.locator('tbody tr')).toHaveCount(8, { timeout: 60_000 });
+    await expect(gpuTable.getByText('NVIDIA A100-SXM4-40GB')).toHaveCount(8);
+    const facts = detail.getByRole('definition').first();
+    await expect(facts).toHaveText(labHost.hostname);
+    await expect(detail.getByText('SEV-SNP', { exact: false }).first()).toBeVisible();
+    await expect(detail.getByRole('group', { name: 'Pinned host key' }).locator('code')).toHaveText(
+      labHost.fingerprint,
+    );
+    const list = page.getByRole('listbox', { name: 'GPU hosts' });
+    await expect(
+      list.getByRole('option', { name: new RegExp(`^${labHost.name}, reachable, .*8 × A100-SXM4-40GB`) }),
+    ).toBeVisible();
+    await page.getByRole('button', { name: 'Dismiss' }).first().click();
+    await snap(page, testInfo, 'hosts.png');
+  });
+
+  await test.step('run nvidia-smi -L on the host', async () => {
+    const runForm = detail.getByRole('form', { name: 'Run a command' });
+    await runForm.getByLabel('Command').fill('nvidia-smi -L');
+    await runForm.getByRole('button', { name: 'Run' }).click();
+    const result = detail.getByRole('region', { name: 'Command result' });
+    await expect(result.getByText('exit code 0')).toBeVisible({ timeout: 30_000 });
+    await expect(result.getByLabel('Standard output')).toContainText('GPU 0: NVIDIA A100');
+    await result.scrollIntoViewIfNeeded();
+    await snap(page, testInfo, 'hosts-run.png');
+  });
+
+  await test.step('the GPUs page lists the 8 GPUs', async () => {
+    await nav(page, 'GPUs').click();
+    await expect(heading(page, 'GPUs')).toBeVisible();
+    const table = page.getByRole('table', { name: 'GPUs' });
+    await expect(table.locator('tbody tr')).toHaveCount(8);
+    await expect(page.getByRole('list', { name: 'GPU models' })).toContainText('NVIDIA A100-SXM4-40GB');
+    await expect(page.getByRole('list', { name: 'GPU models' })).toContainText('8 GPUs');
+    await snap(page, testInfo, 'gpus.png');
+  });
+
+  await test.step('the audit ledger shows hosts.add and hosts.run', async () => {
+    await nav(page, 'Audit').click();
+    await expect(heading(page, 'Audit')).toBeVisible();
+    const ledger = page.getByRole('listbox', { name: 'Audit entries' });
+    await expect(
+      ledger.getByRole('option', { name: new RegExp(`, hosts\\.add, host ${labHost.name}, ok,`) }),
+    ).toBeVisible();
+    await expect(
+      ledger.getByRole('option', { name: new RegExp(`, hosts\\.run, host ${labHost.name}, ok,`) }),
+    ).toBeVisible();
+  });
+
+  expect(refusals, 'no CSP refusals').toEqual([]);
+});
