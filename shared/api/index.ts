@@ -5,6 +5,7 @@ import { inventoryProcedures } from './inventory';
 import { operatorProcedures } from './operators';
 import { sessionProcedures } from './session';
 import { systemProcedures } from './system';
+import { terminalProcedures } from './terminals';
 
 /** Every procedure the console offers, by id. */
 export const api = defineApi([
@@ -14,6 +15,7 @@ export const api = defineApi([
   ...auditProcedures,
   ...hostProcedures,
   ...inventoryProcedures,
+  ...terminalProcedures,
 ]);
 export type Api = typeof api;
 export type ProcedureId = keyof Api & string;
@@ -27,3 +29,4 @@ export * from './inventory';
 export * from './operators';
 export * from './session';
 export * from './system';
+export * from './terminals';

@@ -2,8 +2,9 @@
  * GPU hosts end to end against a real OpenSSH lab host (test/lab): first run ->
  * Hosts -> Add host with the lab inventory's values -> the presented host key
  * fingerprint equals the inventory's -> pin it -> Discover -> the host's facts
- * and its 8 GPUs -> run `nvidia-smi -L` -> the GPUs page -> the audit ledger
- * shows hosts.add and hosts.run. Screenshots go to test-results/screenshots/;
+ * and its 8 GPUs -> run `nvidia-smi -L` -> the same in a terminal (xterm.js), closed
+ * and played back from its recording -> the GPUs page -> the audit ledger shows
+ * hosts.add, hosts.run and terminals.open. Screenshots go to test-results/screenshots/;
  * with UPDATE_SCREENSHOTS=1 to docs/screenshots/.
  */
 import { spawnSync } from 'node:child_process';
@@ -183,6 +184,31 @@ test('an operator adds a lab GPU host, confirms its key, discovers its GPUs and 
     await snap(page, testInfo, 'hosts-run.png');
   });
 
+  await test.step('open a terminal, run nvidia-smi -L in it, close it and play the recording back', async () => {
+    await detail.getByRole('button', { name: 'Open terminal' }).click();
+    const screen = detail.getByRole('group', { name: `Terminal on ${labHost.name}` });
+    await expect(detail.getByText(/^Connected · recording t-/)).toBeVisible({ timeout: 30_000 });
+    await screen.click();
+    await page.keyboard.type('nvidia-smi -L\n');
+    await expect(screen.locator('.xterm-rows')).toContainText('GPU 0: NVIDIA A100', { timeout: 30_000 });
+    await screen.scrollIntoViewIfNeeded();
+    await snap(page, testInfo, 'hosts-terminal.png');
+    await detail.getByRole('button', { name: 'Close terminal' }).click();
+    await expect(screen).toBeHidden();
+
+    const recordings = detail.getByRole('table', { name: `Terminal recordings on ${labHost.name}` });
+    await expect(recordings.locator('tbody tr')).toHaveCount(1, { timeout: 30_000 });
+    // Listed again once the core has finished the recording (closing cancels the call first).
+    await expect(recordings.locator('tbody tr').first()).not.toContainText('open', { timeout: 30_000 });
+    await recordings.getByRole('button', { name: /^Play recording/ }).click();
+    const player = detail.getByRole('region', { name: 'Recording player' });
+    await player.scrollIntoViewIfNeeded();
+    await expect(player.locator('.xterm-rows')).toContainText('GPU 0: NVIDIA A100', { timeout: 30_000 });
+    await expect(player.getByText('Finished.')).toBeVisible({ timeout: 30_000 });
+    await snap(page, testInfo, 'hosts-recording.png');
+    await player.getByRole('button', { name: 'Close player' }).click();
+  });
+
   await test.step('the GPUs page lists the 8 GPUs', async () => {
     await nav(page, 'GPUs').click();
     await expect(heading(page, 'GPUs')).toBeVisible();
@@ -202,6 +228,9 @@ test('an operator adds a lab GPU host, confirms its key, discovers its GPUs and 
     ).toBeVisible();
     await expect(
       ledger.getByRole('option', { name: new RegExp(`, hosts\\.run, host ${labHost.name}, ok,`) }),
+    ).toBeVisible();
+    await expect(
+      ledger.getByRole('option', { name: new RegExp(`, terminals\\.open, host ${labHost.name}, ok,`) }),
     ).toBeVisible();
   });
 

@@ -12,6 +12,7 @@ import { ADMIN, openTestCore, type TestCore } from '../support/core';
  * without a sample input here fails the suite, so none can slip past the matrix.
  */
 let n = 0;
+const NO_TERMINAL = `t-${'0'.repeat(32)}`;
 const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'session.status': () => ({}),
   'session.signIn': () => ({ operator: ADMIN.name, passphrase: ADMIN.passphrase }),
@@ -49,6 +50,15 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'hosts.run': () => ({ hosts: ['nowhere'], command: 'true' }),
   'hosts.discover': () => ({ hosts: ['nowhere'] }),
   'hosts.repin': () => ({ name: 'nowhere', fingerprint: `SHA256:${'A'.repeat(43)}` }),
+  // No such host or terminal: the matrix checks permissions, not shells.
+  'terminals.open': () => ({ host: 'nowhere', cols: 80, rows: 24 }),
+  'terminals.input': () => ({ terminal: NO_TERMINAL, data: 'x' }),
+  'terminals.resize': () => ({ terminal: NO_TERMINAL, cols: 80, rows: 24 }),
+  'terminals.ack': () => ({ terminal: NO_TERMINAL, chars: 1 }),
+  'terminals.recordings': () => ({}),
+  'terminals.recording': () => ({ id: NO_TERMINAL }),
+  'terminals.policy': () => ({}),
+  'terminals.setPolicy': () => ({ recordInput: false }),
   'gpus.list': () => ({}),
   'clusters.list': () => ({}),
   'tenants.list': () => ({}),

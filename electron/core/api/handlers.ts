@@ -3,6 +3,14 @@ import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
 import { countHosts, type HostInventory } from '../hosts';
+import {
+  getRecording,
+  listRecordings,
+  readCast,
+  recordInputPolicy,
+  setRecordInputPolicy,
+} from '../hosts/recording';
+import { Terminals } from '../hosts/terminal';
 import { operatorRow, sessionView, type Identity } from '../identity';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -51,6 +59,11 @@ function ledgerSigner(s: CoreServices) {
 
 export function createHandlers(s: CoreServices): Handlers {
   const hosts = s.hosts;
+  const terminals = new Terminals({ db: s.db, dataDir: s.dataDir, hosts, clock: s.clock });
+  const signedIn = (session: { name: string } | null) => {
+    if (!session) throw new ConsoleError('UNAUTHENTICATED', 'sign in first');
+    return session.name;
+  };
   return {
     'session.status': (_input, { connection }) => ({
       initialised: s.identity.isInitialised(),
@@ -178,6 +191,29 @@ export function createHandlers(s: CoreServices): Handlers {
     'hosts.repin': ({ name, fingerprint }) => hosts.repin(name, fingerprint),
     'hosts.discover': async ({ hosts: named, labels, concurrency }) => ({
       results: await hosts.discover(named ?? hosts.selectByLabels(labels ?? {}), { concurrency }),
+    }),
+    'terminals.open': (input, { connection, session, signal, emit }) =>
+      terminals.open(input, { connection: connection.id, operator: signedIn(session), signal, emit }),
+    'terminals.input': ({ terminal, data }, { connection }) => {
+      terminals.input(connection.id, terminal, data);
+      return { ok: true as const };
+    },
+    'terminals.resize': ({ terminal, cols, rows }, { connection }) => {
+      terminals.resize(connection.id, terminal, cols, rows);
+      return { ok: true as const };
+    },
+    'terminals.ack': ({ terminal, chars }, { connection }) => ({
+      unacknowledged: terminals.ack(connection.id, terminal, chars),
+    }),
+    'terminals.recordings': (filter) => listRecordings(s.db, filter),
+    'terminals.recording': async ({ id }) => {
+      const recording = getRecording(s.db, id);
+      return { recording, ...(await readCast(s.dataDir, id)) };
+    },
+    'terminals.policy': () => ({ recordInput: recordInputPolicy(s.db) }),
+    'terminals.setPolicy': ({ recordInput }) => ({
+      recordInput,
+      previous: setRecordInputPolicy(s.db, recordInput),
     }),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),

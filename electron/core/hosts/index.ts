@@ -7,7 +7,7 @@ import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
 import { discoverHost } from './discovery';
 import { SshPool } from './pool';
-import { connectSsh, type SshTarget } from './ssh';
+import { connectSsh, type SshSession, type SshTarget } from './ssh';
 
 export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
 export { connectSsh, hostKeyRefusal, type SshSession, type SshTarget, type CommandResult } from './ssh';
@@ -56,6 +56,32 @@ export class HostInventory {
 
   close(): void {
     this.pool.closeAll();
+    for (const session of this.dedicated) session.close();
+    this.dedicated.clear();
+  }
+
+  private readonly dedicated = new Set<SshSession>();
+
+  /**
+   * A connection of its own to a host (pinned key, stored credentials), outside the
+   * pool: for long-lived channels such as terminals. Closed with the inventory.
+   */
+  async connect(name: string): Promise<SshSession> {
+    const session = await connectSsh(this.target(this.row(name)));
+    this.dedicated.add(session);
+    return {
+      hostKey: session.hostKey,
+      get closed() {
+        return session.closed;
+      },
+      exec: (command, options) => session.exec(command, options),
+      sftp: () => session.sftp(),
+      shell: (size) => session.shell(size),
+      close: () => {
+        this.dedicated.delete(session);
+        session.close();
+      },
+    };
   }
 
   /** Host names whose labels include every given pair. */

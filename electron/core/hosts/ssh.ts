@@ -25,6 +25,8 @@ export interface SshSession {
   exec(command: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
   /** An SFTP channel on this connection (ssh2's SFTPWrapper: fastPut, fastGet, stat…). */
   sftp(): Promise<ssh2.SFTPWrapper>;
+  /** An interactive shell on a PTY (TERM xterm-256color) on this connection. */
+  shell(size: { cols: number; rows: number }): Promise<ssh2.ClientChannel>;
   close(): void;
 }
 
@@ -110,6 +112,7 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
                 : res(sftp),
             ),
           ),
+        shell: (size) => openShell(client, size),
         close: () => client.end(),
       });
     });
@@ -144,6 +147,20 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
         return decision.verdict === 'trusted' || decision.verdict === 'pin';
       },
     });
+  });
+}
+
+/** Opens a PTY shell channel: ssh2's `client.shell({term, cols, rows})`. */
+export function openShell(
+  client: InstanceType<typeof ssh2.Client>,
+  size: { cols: number; rows: number },
+): Promise<ssh2.ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (error, stream) =>
+      error
+        ? reject(new ConsoleError('FAILED', `could not start a shell: ${error.message}`))
+        : resolve(stream),
+    );
   });
 }
 

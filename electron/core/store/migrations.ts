@@ -150,6 +150,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gpus ADD COLUMN mig_devices INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    name: 'terminal session recordings',
+    sql: `
+      -- One row per terminal session; the asciicast itself is <dataDir>/recordings/<id>.cast.gz.
+      CREATE TABLE recordings (
+        id             TEXT PRIMARY KEY,          -- t-<32 hex>, also the terminal id
+        host           TEXT NOT NULL,
+        operator       TEXT NOT NULL,
+        started        TEXT NOT NULL,
+        ended          TEXT,                      -- null while open, or when the console stopped first
+        cols           INTEGER NOT NULL,
+        rows           INTEGER NOT NULL,
+        chars          INTEGER NOT NULL DEFAULT 0, -- output characters recorded
+        bytes          INTEGER,                   -- size of the stored gzip file
+        sha256         TEXT,                      -- of the stored gzip file (hex)
+        input_recorded INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX recordings_host ON recordings(host, started);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

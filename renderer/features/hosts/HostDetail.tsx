@@ -4,7 +4,15 @@ import { DataTable, type Column } from '../../ui/DataTable';
 import { Icon } from '../../ui/Icon';
 import { Timestamp } from '../../ui/Timestamp';
 import { formatMiB, hostStatus, labelPairs, MIG_TONE, type Gpu, type Host, type HostContact } from './model';
+import { lazy, Suspense, useState } from 'react';
+import { mayCall } from '../../app/calls';
+import { useSession } from '../../app/session';
 import { RunCommand } from './RunCommand';
+// xterm.js is most of the bundle: load it when a host detail is first shown, not at start-up.
+const TerminalPanel = lazy(() => import('./TerminalPanel').then((m) => ({ default: m.TerminalPanel })));
+const TerminalRecordings = lazy(() =>
+  import('./TerminalRecordings').then((m) => ({ default: m.TerminalRecordings })),
+);
 
 const gpuColumns: Column<Gpu>[] = [
   { header: 'GPU', kind: 'numeric', cell: (g) => g.index },
@@ -45,6 +53,9 @@ export function HostDetail({
 }) {
   const status = hostStatus(host, contact);
   const facts = host.facts;
+  const { session } = useSession();
+  const mayReplay = mayCall('terminals.recordings', session.operator.roles);
+  const [terminalsEnded, setTerminalsEnded] = useState(0);
   return (
     <section className="panel host-detail" aria-label={`Host ${host.name}`}>
       <div className="panel-header">
@@ -156,6 +167,10 @@ export function HostDetail({
         )}
       </div>
       {mayOperate && <RunCommand key={host.name} host={host.name} onRan={onRan} />}
+      <Suspense fallback={<p className="muted">Loading the terminal…</p>}>
+        {mayOperate && <TerminalPanel host={host.name} onEnded={() => setTerminalsEnded((n) => n + 1)} />}
+        {mayReplay && <TerminalRecordings host={host.name} version={terminalsEnded} />}
+      </Suspense>
     </section>
   );
 }
