@@ -459,18 +459,32 @@ export const COMMANDS: Command[] = [
       const timeoutSeconds = Number(str(ctx.options.timeout) ?? '60');
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const { results } = await cli.client.call('hosts.run', {
-          ...(await hostSelection(ctx, cli)),
-          command,
-          timeoutSeconds,
-        });
+        const selection = await hostSelection(ctx, cli);
+        // Lines as they arrive, each prefixed with its host; the summary comes at the end.
+        const partial = new Map<string, string>();
+        const emitLines = (host: string, stream: 'stdout' | 'stderr', text: string, flush = false) => {
+          const key = `${host}\0${stream}`;
+          const buffered = (partial.get(key) ?? '') + text;
+          const parts = buffered.split('\n');
+          partial.set(key, flush ? '' : (parts.pop() ?? ''));
+          for (const line of flush ? parts.filter((l, i) => l || i < parts.length - 1) : parts) {
+            (stream === 'stdout' ? process.stdout : process.stderr).write(`${host} | ${line}\n`);
+          }
+        };
+        const { results } = await cli.client.call(
+          'hosts.run',
+          { ...selection, command, timeoutSeconds },
+          ctx.json ? {} : { onEvent: (e) => emitLines(e.host, e.stream, e.data) },
+        );
         if (ctx.json) ctx.print(JSON.stringify(results, null, 2));
         else {
+          for (const key of partial.keys()) {
+            const [host, stream] = key.split('\0') as [string, 'stdout' | 'stderr'];
+            emitLines(host, stream, '', true);
+          }
           for (const r of results) {
             const status = r.error ? `FAILED: ${r.error}` : `exit ${r.exitCode ?? r.signal}`;
             ctx.print(`== ${r.host}: ${status} (${r.durationMs} ms)`);
-            if (r.stdout) ctx.print(r.stdout.replace(/\n$/, ''));
-            if (r.stderr) process.stderr.write(r.stderr);
           }
         }
         return results.every((r) => !r.error && r.exitCode === 0) ? EXIT.done : EXIT.failed;

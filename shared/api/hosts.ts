@@ -125,6 +125,8 @@ export const hostProcedures = [
       })
       .refine(oneSelection, { message: 'give either hosts or labels', path: ['hosts'] }),
     output: z.object({ results: z.array(CommandResultRow) }),
+    /** Output as it arrives, per host (the results still carry all of it). */
+    events: z.object({ host: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
     roles: HOST_OPERATORS,
     audited: true,
     mutates: true,

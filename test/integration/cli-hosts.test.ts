@@ -59,6 +59,14 @@ describe.skipIf(!sshd)(
       ]);
       expect(out[0]?.stdout).toMatch(/^GPU 0: NVIDIA A100/);
 
+      const streamed = await enclave(
+        ['hosts', 'run', 'gpu01', 'gpu02', '--data-dir', data, '--', 'echo', 'hi'],
+        asAdmin,
+      );
+      expect(streamed.stdout).toContain('gpu01 | hi\n');
+      expect(streamed.stdout).toContain('gpu02 | hi\n');
+      expect(streamed.stdout).toMatch(/== gpu01: exit 0 \(\d+ ms\)/);
+
       const down = await enclave(['lab', 'down', '--state', state]);
       expect(down.code).toBe(0);
     }, 90_000);

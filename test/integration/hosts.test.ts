@@ -171,6 +171,34 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     await labFault(lab.stateDir, host(1).name, 'clear');
   }, 30_000);
 
+  it("streams each host's output as it arrives", async () => {
+    const events: { host: string; stream: string; data: string; at: number }[] = [];
+    const started = Date.now();
+    const { results } = await admin.call(
+      'hosts.run',
+      { hosts: [host(0).name, host(1).name], command: 'echo one; sleep 1; echo two >&2; echo three' },
+      { onEvent: (e) => events.push({ ...e, at: Date.now() - started }) },
+    );
+    const done = Date.now() - started;
+    for (const r of results) {
+      const mine = events.filter((e) => e.host === r.host);
+      expect(
+        mine
+          .filter((e) => e.stream === 'stdout')
+          .map((e) => e.data)
+          .join(''),
+      ).toBe(r.stdout);
+      expect(
+        mine
+          .filter((e) => e.stream === 'stderr')
+          .map((e) => e.data)
+          .join(''),
+      ).toBe('two\n');
+      // "one" arrived well before the command finished.
+      expect(done - (mine.find((e) => e.data.includes('one'))?.at ?? done)).toBeGreaterThan(500);
+    }
+  });
+
   it('reuses one connection per host across commands, and selects hosts by label', async () => {
     const clientPort = async () =>
       (

@@ -177,7 +177,7 @@ export function createHandlers(s: CoreServices): Handlers {
     },
     'hosts.list': () => hosts.list(),
     'hosts.add': (input) => hosts.add(input),
-    'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal }) => {
+    'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal, emit }) => {
       const names = named ?? hosts.selectByLabels(labels ?? {});
       if (names.length === 0) {
         throw new ConsoleError('NOT_FOUND', 'no host has all of those labels', {
@@ -185,7 +185,12 @@ export function createHandlers(s: CoreServices): Handlers {
         });
       }
       return {
-        results: await hosts.run(names, command, { timeoutMs: timeoutSeconds * 1000, concurrency, signal }),
+        results: await hosts.run(names, command, {
+          timeoutMs: timeoutSeconds * 1000,
+          concurrency,
+          signal,
+          onOutput: (host, stream, data) => emit({ host, stream, data }),
+        }),
       };
     },
     'hosts.repin': ({ name, fingerprint }) => hosts.repin(name, fingerprint),

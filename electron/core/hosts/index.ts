@@ -266,7 +266,13 @@ export class HostInventory {
   async run(
     names: readonly string[],
     command: string,
-    options: { timeoutMs: number; concurrency: number; signal?: AbortSignal },
+    options: {
+      timeoutMs: number;
+      concurrency: number;
+      signal?: AbortSignal;
+      /** Output as it arrives, per host. */
+      onOutput?: (host: string, stream: 'stdout' | 'stderr', text: string) => void;
+    },
   ): Promise<z.infer<typeof CommandResultRow>[]> {
     const rows = names.map((n) => this.row(n)); // unknown names refuse the whole run before anything starts
     // One cancel signal watches every host's command at once.
@@ -277,7 +283,11 @@ export class HostInventory {
   private async runOne(
     row: Row,
     command: string,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      onOutput?: (host: string, stream: 'stdout' | 'stderr', text: string) => void;
+    },
   ): Promise<z.infer<typeof CommandResultRow>> {
     const started = performance.now();
     const base = {
@@ -292,7 +302,14 @@ export class HostInventory {
       if (options.signal?.aborted) throw new ConsoleError('CANCELLED', 'cancelled before it started');
       const target = this.target(row);
       return await this.pool.with(target, async (session) => {
-        const result = await session.exec(command, options);
+        const { onOutput } = options;
+        const result = await session.exec(command, {
+          timeoutMs: options.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(onOutput
+            ? { onData: (stream: 'stdout' | 'stderr', text: string) => onOutput(row.name, stream, text) }
+            : {}),
+        });
         this.db
           .prepare('UPDATE hosts SET last_seen_at = ? WHERE id = ?')
           .run(this.clock.now().toISOString(), row.id);

@@ -22,7 +22,14 @@ export interface SshSession {
   hostKey: HostKeyDecision;
   /** True once the connection has ended, for whatever reason. */
   readonly closed: boolean;
-  exec(command: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
+  exec(
+    command: string,
+    options?: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      onData?: (stream: 'stdout' | 'stderr', text: string) => void;
+    },
+  ): Promise<CommandResult>;
   /** An SFTP channel on this connection (ssh2's SFTPWrapper: fastPut, fastGet, stat…). */
   sftp(): Promise<ssh2.SFTPWrapper>;
   /** An interactive shell on a PTY (TERM xterm-256color) on this connection. */
@@ -167,7 +174,11 @@ export function openShell(
 function exec(
   client: InstanceType<typeof ssh2.Client>,
   command: string,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: {
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    onData?: (stream: 'stdout' | 'stderr', text: string) => void;
+  } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, stream) => {
@@ -199,11 +210,18 @@ function exec(
       };
       client.once('close', dropped);
       options.signal?.addEventListener('abort', cancelled, { once: true });
+      // One decoder per stream, so a multi-byte character split across packets stays whole.
+      const out = new TextDecoder();
+      const err = new TextDecoder();
       stream.on('data', (d: Buffer) => {
-        if (stdout.length < MAX_OUTPUT) stdout += d.toString('utf8');
+        const text = out.decode(d, { stream: true });
+        if (stdout.length < MAX_OUTPUT) stdout += text;
+        options.onData?.('stdout', text);
       });
       stream.stderr.on('data', (d: Buffer) => {
-        if (stderr.length < MAX_OUTPUT) stderr += d.toString('utf8');
+        const text = err.decode(d, { stream: true });
+        if (stderr.length < MAX_OUTPUT) stderr += text;
+        options.onData?.('stderr', text);
       });
       stream.on('close', (code: number | null | undefined, signal: string | null | undefined) => {
         if (code === undefined && signal === undefined) return dropped();
