@@ -394,7 +394,7 @@ export const COMMANDS: Command[] = [
     usage:
       'hosts add NAME --address A [--port P] --user U --key FILE [--fingerprint SHA256:…] [--label K=V]…',
     summary: 'Add a GPU host; its host key is pinned once you confirm the fingerprint.',
-    options: ['address', 'port', 'user', 'key', 'fingerprint', 'label'],
+    options: ['address', 'port', 'user', 'key', 'fingerprint', 'jump', 'label'],
     async run(ctx) {
       const name = ctx.positionals[0];
       const address = str(ctx.options.address);
@@ -406,6 +406,7 @@ export const COMMANDS: Command[] = [
       const labels = parseLabels(ctx.options.label);
       const privateKey = readText(keyFile, '--key');
       let fingerprint = str(ctx.options.fingerprint);
+      const jump = str(ctx.options.jump);
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         const add = () =>
@@ -417,6 +418,7 @@ export const COMMANDS: Command[] = [
             privateKey,
             labels,
             ...(fingerprint ? { fingerprint } : {}),
+            ...(jump ? { jump } : {}),
           });
         let host;
         try {
@@ -609,17 +611,27 @@ export const COMMANDS: Command[] = [
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         const results: { name: string; result: string }[] = [];
-        for (const h of plan.hosts) {
-          if (h.jump) {
+        const added = (await cli.client.call('hosts.list', {})).map((h) => ({
+          name: h.name,
+          address: h.address,
+          port: h.port,
+        }));
+        // Hosts reached directly first, so the bastions exist before the hosts behind them.
+        for (const h of [...plan.hosts].sort((a, b) => Number(Boolean(a.jump)) - Number(Boolean(b.jump)))) {
+          // A bastion must be in the inventory first: one added earlier in this file, by address.
+          const bastion = h.jump
+            ? added.find((a) => a.address === h.jump?.address && a.port === h.jump?.port)?.name
+            : undefined;
+          if (h.jump && !bastion) {
             results.push({
               name: h.name,
-              result: `not added: it is reached through ${h.jump.address} (jump hosts are not supported yet)`,
+              result: `not added: its jump host ${h.jump.address}:${h.jump.port} is not in the inventory; add it first`,
             });
             continue;
           }
           try {
             if (!h.keyFile) throw new UsageError('the file names no private key for it');
-            const added = await cli.client.call('hosts.add', {
+            const host = await cli.client.call('hosts.add', {
               name: h.name,
               address: h.address,
               port: h.port,
@@ -627,8 +639,10 @@ export const COMMANDS: Command[] = [
               labels: h.labels,
               privateKey: readText(h.keyFile, `key of ${h.name}`),
               ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}),
+              ...(bastion ? { jump: bastion } : {}),
             });
-            results.push({ name: h.name, result: `added, host key ${added.fingerprint} pinned` });
+            added.push({ name: host.name, address: host.address, port: host.port });
+            results.push({ name: h.name, result: `added, host key ${host.fingerprint} pinned` });
           } catch (error) {
             results.push({ name: h.name, result: `not added: ${(error as Error).message}` });
           }

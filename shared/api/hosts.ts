@@ -35,6 +35,8 @@ export const HostRow = z.object({
   /** From the last discovery; null before one succeeded. */
   facts: HostFactsView.nullable(),
   discoveredAt: Timestamp.nullable(),
+  /** The inventory host (bastion) this one is reached through, if any. */
+  jump: z.string().nullable(),
 });
 export type HostRow = z.infer<typeof HostRow>;
 
@@ -105,6 +107,8 @@ export const hostProcedures = [
       /** The host key fingerprint confirmed out of band. Without it the call answers with the presented one. */
       fingerprint: Fingerprint.optional(),
       labels: z.record(z.string().max(64), z.string().max(256)).default({}),
+      /** Reach it through this inventory host (a bastion), as `ssh -J` does. */
+      jump: HostName.optional(),
     }),
     output: HostRow,
     roles: HOST_OPERATORS,

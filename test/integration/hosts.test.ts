@@ -218,6 +218,39 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     expect(none?.code).toBe('NOT_FOUND');
   });
 
+  it('reaches a host through a jump host (bastion), checking both pinned keys', async () => {
+    const viaBastion = await admin.call('hosts.add', {
+      name: 'behind-bastion',
+      address: host(1).address,
+      port: host(1).port,
+      user: host(1).user,
+      privateKey: key,
+      fingerprint: host(1).fingerprint,
+      jump: host(0).name,
+    });
+    expect(viaBastion.jump).toBe(host(0).name);
+    const { results } = await admin.call('hosts.run', {
+      hosts: ['behind-bastion'],
+      command: 'echo $SSH_CONNECTION',
+    });
+    expect(results[0]).toMatchObject({ exitCode: 0, error: null });
+    // In network namespaces the target sees the bastion's address as the client; on loopback both are 127.0.0.1.
+    if (lab.mode === 'netns') expect(results[0]?.stdout.split(' ')[0]).toBe(host(0).address);
+    // A wrong fingerprint for the host behind the bastion is still refused.
+    const wrong = await failure(
+      admin.call('hosts.add', {
+        name: 'wrong-behind',
+        address: host(1).address,
+        port: host(1).port,
+        user: host(1).user,
+        privateKey: key,
+        fingerprint: host(0).fingerprint,
+        jump: host(0).name,
+      }),
+    );
+    expect(wrong?.code).toBe('FORBIDDEN');
+  });
+
   it('refuses a host whose key changed, naming both fingerprints, and sends it nothing; an admin re-pins it', async () => {
     const pinned = host(0).fingerprint;
     await labFault(lab.stateDir, host(0).name, 'rotate-key');

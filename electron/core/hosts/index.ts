@@ -25,6 +25,7 @@ interface Row {
   fingerprint: string | null;
   last_seen_at: string | null;
   key_secret: string | null;
+  jump_host: string | null;
   facts: string | null;
   discovered_at: string | null;
 }
@@ -39,6 +40,7 @@ const toHost = (r: Row): Host => ({
   lastSeenAt: r.last_seen_at,
   facts: r.facts ? (JSON.parse(r.facts) as Host['facts']) : null,
   discoveredAt: r.discovered_at,
+  jump: r.jump_host,
 });
 
 /** The GPU host inventory: hosts, their pinned keys and their (encrypted) credentials. */
@@ -77,6 +79,7 @@ export class HostInventory {
       exec: (command, options) => session.exec(command, options),
       sftp: () => session.sftp(),
       shell: (size) => session.shell(size),
+      forward: (address, port) => session.forward(address, port),
       close: () => {
         this.dedicated.delete(session);
         session.close();
@@ -144,6 +147,8 @@ export class HostInventory {
     privateKey: string;
     fingerprint?: string | undefined;
     labels: Record<string, string>;
+    /** An inventory host to reach this one through (a bastion). */
+    jump?: string | undefined;
   }): Promise<Host> {
     if (this.db.prepare('SELECT 1 FROM hosts WHERE name = ?').get(input.name)) {
       throw new ConsoleError('CONFLICT', `a host named ${input.name} is already in the inventory`);
@@ -156,6 +161,7 @@ export class HostInventory {
       privateKey: Buffer.from(input.privateKey),
       pinned: null,
       ...(input.fingerprint ? { expected: input.fingerprint } : {}),
+      ...(input.jump ? { jump: this.target(this.row(input.jump), 1) } : {}),
     };
     const session = await connectSsh(target);
     session.close();
@@ -167,8 +173,8 @@ export class HostInventory {
       this.vault.put(secretName, Buffer.from(input.privateKey));
       this.db
         .prepare(
-          `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at, jump_host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.name,
@@ -181,6 +187,7 @@ export class HostInventory {
           now,
           secretName,
           now,
+          input.jump ?? null,
         );
     })();
     return toHost(this.row(input.name));
@@ -235,9 +242,15 @@ export class HostInventory {
     });
   }
 
-  private target(row: Row): SshTarget {
+  private target(row: Row, hops = 0): SshTarget {
     const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
     if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
+    if (row.jump_host && hops > 0) {
+      throw new ConsoleError(
+        'FAILED',
+        `${row.name} is itself reached through ${row.jump_host}: chains of jump hosts are not supported`,
+      );
+    }
     return {
       name: row.name,
       address: row.address,
@@ -245,6 +258,7 @@ export class HostInventory {
       user: row.user,
       privateKey: key,
       pinned: row.fingerprint,
+      ...(row.jump_host ? { jump: this.target(this.row(row.jump_host), hops + 1) } : {}),
     };
   }
 

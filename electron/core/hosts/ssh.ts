@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { ConsoleError } from '../../../shared/errors';
 import { decideHostKey, fingerprint, type HostKeyDecision } from './host-key';
@@ -8,6 +9,8 @@ import { decideHostKey, fingerprint, type HostKeyDecision } from './host-key';
  * is ever sent to a host whose key was not confirmed.
  */
 export interface SshTarget {
+  /** The bastion this host is reached through, itself a pinned host. */
+  jump?: SshTarget;
   name: string;
   address: string;
   port: number;
@@ -32,6 +35,8 @@ export interface SshSession {
   ): Promise<CommandResult>;
   /** An SFTP channel on this connection (ssh2's SFTPWrapper: fastPut, fastGet, stat…). */
   sftp(): Promise<ssh2.SFTPWrapper>;
+  /** A TCP stream from this host to another (`ssh -J`): how a bastion reaches the hosts behind it. */
+  forward(address: string, port: number): Promise<Duplex>;
   /** An interactive shell on a PTY (TERM xterm-256color) on this connection. */
   shell(size: { cols: number; rows: number }): Promise<ssh2.ClientChannel>;
   close(): void;
@@ -88,7 +93,38 @@ export function hostKeyRefusal(name: string, d: HostKeyDecision): ConsoleError |
   }
 }
 
-export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = {}): Promise<SshSession> {
+/**
+ * Connects to a host — through its jump host (bastion) first when it has one,
+ * as `ssh -J` does: the bastion's own pinned key is checked, then the target's
+ * over a stream the bastion forwards. Closing the session closes both.
+ */
+export async function connectSsh(
+  target: SshTarget,
+  options: { timeoutMs?: number } = {},
+): Promise<SshSession> {
+  if (!target.jump) return connectDirect(target, options);
+  const bastion = await connectSsh(target.jump, options);
+  try {
+    const sock = await bastion.forward(target.address, target.port);
+    const session = await connectDirect(target, options, sock, () => bastion.close());
+    return session;
+  } catch (error) {
+    bastion.close();
+    if (error instanceof ConsoleError) throw error;
+    throw new SshConnectError(
+      true,
+      `${target.jump.name} could not reach ${target.name} (${target.address}:${target.port}): ${(error as Error).message}`,
+      `check that ${target.jump.name} can reach that address and allows TCP forwarding`,
+    );
+  }
+}
+
+function connectDirect(
+  target: SshTarget,
+  options: { timeoutMs?: number },
+  sock?: Duplex,
+  onClose?: () => void,
+): Promise<SshSession> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let decision: HostKeyDecision | undefined;
@@ -96,6 +132,7 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
     let closed = false;
     client.on('close', () => {
       closed = true;
+      onClose?.();
     });
     const fail = (error: ConsoleError) => {
       if (settled) return;
@@ -120,6 +157,12 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
             ),
           ),
         shell: (size) => openShell(client, size),
+        forward: (address, port) =>
+          new Promise((res, rej) =>
+            client.forwardOut('127.0.0.1', 0, address, port, (error, stream) =>
+              error ? rej(error) : res(stream),
+            ),
+          ),
         close: () => client.end(),
       });
     });
@@ -138,8 +181,7 @@ export function connectSsh(target: SshTarget, options: { timeoutMs?: number } = 
       );
     });
     client.connect({
-      host: target.address,
-      port: target.port,
+      ...(sock ? { sock } : { host: target.address, port: target.port }),
       username: target.user,
       privateKey: target.privateKey,
       readyTimeout: options.timeoutMs ?? 10_000,

@@ -171,6 +171,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX recordings_host ON recordings(host, started);
     `,
   },
+  {
+    version: 6,
+    name: 'jump hosts',
+    sql: `
+      ALTER TABLE hosts ADD COLUMN jump_host TEXT;     -- name of the inventory host this one is reached through
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
