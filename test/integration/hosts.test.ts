@@ -236,6 +236,13 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     expect(results[0]).toMatchObject({ exitCode: 0, error: null });
     // In network namespaces the target sees the bastion's address as the client; on loopback both are 127.0.0.1.
     if (lab.mode === 'netns') expect(results[0]?.stdout.split(' ')[0]).toBe(host(0).address);
+    // It is the same machine as the host discovered directly: its GPUs are already recorded there.
+    if (existsSync(simulator)) {
+      const twice = await admin.call('hosts.discover', { hosts: ['behind-bastion'] });
+      expect(twice.results[0]?.error).toBe(
+        `behind-bastion: GPU ${(await admin.call('gpus.list', {})).find((g) => g.host === host(1).name)?.uuid} is already recorded on ${host(1).name}`,
+      );
+    }
     // A wrong fingerprint for the host behind the bastion is still refused.
     const wrong = await failure(
       admin.call('hosts.add', {

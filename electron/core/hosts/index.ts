@@ -207,6 +207,24 @@ export class HostInventory {
         const found = await this.pool.with(this.target(row), (session) => discoverHost(session, row.name));
         const now = this.clock.now().toISOString();
         this.db.transaction(() => {
+          // A GPU is in one host: the same UUID recorded elsewhere is a mistake to report, not to overwrite.
+          const owner = this.db
+            .prepare(
+              'SELECT h.name FROM gpus g JOIN hosts h ON h.id = g.host_id WHERE g.uuid = ? AND g.host_id != ?',
+            )
+            .pluck();
+          for (const g of found.gpus) {
+            const other = owner.get(g.uuid, row.id) as string | undefined;
+            if (other) {
+              throw new ConsoleError(
+                'CONFLICT',
+                `${row.name}: GPU ${g.uuid} is already recorded on ${other}`,
+                {
+                  hint: `if the GPU moved, discover ${other} again first; otherwise the two hosts report the same GPU`,
+                },
+              );
+            }
+          }
           this.db
             .prepare('UPDATE hosts SET facts = ?, discovered_at = ?, last_seen_at = ? WHERE id = ?')
             .run(JSON.stringify(found.facts), now, now, row.id);

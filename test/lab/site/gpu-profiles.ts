@@ -36,8 +36,9 @@ const MIX: Omit<HostProfile, 'hostname'>[] = [
   },
 ];
 
-export function defaultProfile(host: Pick<LabHost, 'hostname'>, index: number): HostProfile {
-  return { hostname: host.hostname, ...(MIX[index % MIX.length] as Omit<HostProfile, 'hostname'>) };
+export function defaultProfile(host: Pick<LabHost, 'name'>, index: number): HostProfile {
+  // Seeded with the host's name, unique in the lab even where hosts share a hostname (loopback mode as non-root).
+  return { hostname: host.name, ...(MIX[index % MIX.length] as Omit<HostProfile, 'hostname'>) };
 }
 
 /** Writes each host's initial GPU state (labUp's seedHost hook). */
