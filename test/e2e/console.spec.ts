@@ -6,19 +6,12 @@
  * each page go to the report and test-results/screenshots/; with
  * UPDATE_SCREENSHOTS=1 they replace the README's in docs/screenshots/.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { startHarness, type Harness } from './harness';
+import { expect, test, type Page } from '@playwright/test';
+import { heading, snap, startHarness, type Harness } from './harness';
 
-const SCREENSHOTS = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  ...(process.env.UPDATE_SCREENSHOTS ? ['docs', 'screenshots'] : ['test-results', 'screenshots']),
-);
 const ADMIN = { name: 'admin', displayName: 'Ada Lovelace', passphrase: 'correct horse battery staple' };
 const VIEWER = { name: 'vic.viewer', displayName: 'Vic Viewer', passphrase: 'seven lanterns over harbour' };
 
@@ -35,25 +28,6 @@ test.afterAll(async () => {
   await harness?.stop();
   if (exportDir) rmSync(exportDir, { recursive: true, force: true });
 });
-
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  // Notices from earlier steps would cover the page; hover and focus transitions settle.
-  // (Behind an open modal dialog they are inert, and dimmed anyway.)
-  if ((await page.locator('dialog[open]').count()) === 0) {
-    const dismiss = page.getByRole('button', { name: 'Dismiss' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
-  }
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(200);
-  const body = await page.screenshot();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  writeFileSync(path.join(SCREENSHOTS, name), body);
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
-
-function heading(page: Page, name: string) {
-  return page.getByRole('heading', { level: 1, name, exact: true });
-}
 
 async function signIn(page: Page, operator: string, passphrase: string): Promise<void> {
   await page.getByLabel('Operator name').fill(operator);

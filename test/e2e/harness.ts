@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page, TestInfo } from '@playwright/test';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENCLAVE = path.join(ROOT, 'out', 'node', 'enclave.mjs');
@@ -70,4 +71,32 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Screenshots go to the report and test-results/screenshots; with UPDATE_SCREENSHOTS=1 to the README's folder. */
+export const SCREENSHOTS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  ...(process.env.UPDATE_SCREENSHOTS ? ['docs', 'screenshots'] : ['test-results', 'screenshots']),
+);
+
+export async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  // Notices from earlier steps would cover the page; hover and focus transitions settle.
+  // (Behind an open modal dialog they are inert, and dimmed anyway.)
+  if ((await page.locator('dialog[open]').count()) === 0) {
+    const dismiss = page.getByRole('button', { name: 'Dismiss' });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
+  }
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(200);
+  const body = await page.screenshot();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(path.join(SCREENSHOTS, name), body);
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+}
+
+/** A page's main heading. */
+export function heading(page: Page, name: string) {
+  return page.getByRole('heading', { level: 1, name, exact: true });
 }

@@ -8,20 +8,16 @@
  * with UPDATE_SCREENSHOTS=1 to docs/screenshots/.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { parse } from 'yaml';
-import { startHarness, type Harness } from './harness';
+import { heading, snap, startHarness, type Harness } from './harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LAB = path.join(ROOT, 'out', 'lab', 'lab.mjs');
-const SCREENSHOTS = path.join(
-  ROOT,
-  ...(process.env.UPDATE_SCREENSHOTS ? ['docs', 'screenshots'] : ['test-results', 'screenshots']),
-);
 const ADMIN = { name: 'admin', displayName: 'Ada Lovelace', passphrase: 'correct horse battery staple' };
 const SSHD = '/usr/sbin/sshd';
 
@@ -70,23 +66,6 @@ test.afterAll(async () => {
   if (labState && existsSync(path.join(labState, 'lab.json'))) lab(['down', '--state', labState, '--json']);
   if (labParent) rmSync(labParent, { recursive: true, force: true });
 });
-
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  if ((await page.locator('dialog[open]').count()) === 0) {
-    const dismiss = page.getByRole('button', { name: 'Dismiss' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
-  }
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(200);
-  const body = await page.screenshot();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  writeFileSync(path.join(SCREENSHOTS, name), body);
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
-
-function heading(page: Page, name: string) {
-  return page.getByRole('heading', { level: 1, name, exact: true });
-}
 
 function nav(page: Page, link: string) {
   return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true });
