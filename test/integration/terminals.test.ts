@@ -114,7 +114,16 @@ const castLines = (gz: Buffer) =>
     .split('\n')
     .map((l) => JSON.parse(l) as unknown);
 
-describe.skipIf(!sshd)(`terminals over SSH${sshd ? '' : ' (skipped: no sshd)'}`, () => {
+// sshd started by a user other than root cannot allocate pseudo-terminals for its sessions
+// ("Unable to request a pseudo-terminal"), so terminals need the root (network-namespace) lab.
+const why = !sshd
+  ? 'no sshd'
+  : process.getuid?.() !== 0
+    ? 'not root: the lab sshd cannot allocate pseudo-terminals'
+    : '';
+if (why) console.log(`terminals: skipped here: ${why}`);
+
+describe.skipIf(why !== '')(`terminals over SSH${why ? ` (skipped: ${why})` : ''}`, () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'enclave-terminals-'));
     chmodSync(work, 0o711);
