@@ -394,17 +394,21 @@ export const COMMANDS: Command[] = [
     usage:
       'hosts add NAME --address A [--port P] --user U --key FILE [--fingerprint SHA256:…] [--label K=V]…',
     summary: 'Add a GPU host; its host key is pinned once you confirm the fingerprint.',
-    options: ['address', 'port', 'user', 'key', 'fingerprint', 'jump', 'label'],
+    options: ['address', 'port', 'user', 'key', 'agent', 'fingerprint', 'jump', 'label'],
     async run(ctx) {
       const name = ctx.positionals[0];
       const address = str(ctx.options.address);
       const user = str(ctx.options.user);
       const keyFile = str(ctx.options.key);
-      if (!name || !address || !user || !keyFile) throw new UsageError(`usage: enclave ${this.usage}`);
+      const agent = ctx.options.agent === true;
+      if (!name || !address || !user || agent === Boolean(keyFile))
+        throw new UsageError(`usage: enclave ${this.usage}`);
       const port = Number(str(ctx.options.port) ?? '22');
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port takes 1–65535');
       const labels = parseLabels(ctx.options.label);
-      const privateKey = readText(keyFile, '--key');
+      const credentials = keyFile
+        ? { auth: 'key' as const, privateKey: readText(keyFile, '--key') }
+        : { auth: 'agent' as const };
       let fingerprint = str(ctx.options.fingerprint);
       const jump = str(ctx.options.jump);
       return withCore(ctx, async (cli) => {
@@ -415,7 +419,7 @@ export const COMMANDS: Command[] = [
             address,
             port,
             user,
-            privateKey,
+            ...credentials,
             labels,
             ...(fingerprint ? { fingerprint } : {}),
             ...(jump ? { jump } : {}),

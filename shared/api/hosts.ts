@@ -37,6 +37,7 @@ export const HostRow = z.object({
   discoveredAt: Timestamp.nullable(),
   /** The inventory host (bastion) this one is reached through, if any. */
   jump: z.string().nullable(),
+  auth: z.enum(['key', 'agent']),
 });
 export type HostRow = z.infer<typeof HostRow>;
 
@@ -97,19 +98,26 @@ export const hostProcedures = [
     id: 'hosts.add',
     summary:
       'Add a GPU host reached over SSH. Its host key is pinned once its fingerprint is confirmed; nothing is sent to it before.',
-    input: z.strictObject({
-      name: HostName,
-      address: z.string().min(1).max(253),
-      port: z.number().int().min(1).max(65535).default(22),
-      user: z.string().min(1).max(32),
-      /** The OpenSSH private key (PEM text); stored encrypted, never shown again. */
-      privateKey: secret(z.string().min(64).max(16_384)),
-      /** The host key fingerprint confirmed out of band. Without it the call answers with the presented one. */
-      fingerprint: Fingerprint.optional(),
-      labels: z.record(z.string().max(64), z.string().max(256)).default({}),
-      /** Reach it through this inventory host (a bastion), as `ssh -J` does. */
-      jump: HostName.optional(),
-    }),
+    input: z
+      .strictObject({
+        name: HostName,
+        address: z.string().min(1).max(253),
+        port: z.number().int().min(1).max(65535).default(22),
+        user: z.string().min(1).max(32),
+        /** `key`: a private key stored encrypted; `agent`: the workstation's ssh-agent (SSH_AUTH_SOCK). */
+        auth: z.enum(['key', 'agent']).default('key'),
+        /** The OpenSSH private key (PEM text) for `key`; stored encrypted, never shown again. */
+        privateKey: secret(z.string().min(64).max(16_384).optional()),
+        /** The host key fingerprint confirmed out of band. Without it the call answers with the presented one. */
+        fingerprint: Fingerprint.optional(),
+        labels: z.record(z.string().max(64), z.string().max(256)).default({}),
+        /** Reach it through this inventory host (a bastion), as `ssh -J` does. */
+        jump: HostName.optional(),
+      })
+      .refine((i) => (i.auth === 'key') === (i.privateKey !== undefined), {
+        message: 'give privateKey with auth "key", and none with auth "agent"',
+        path: ['privateKey'],
+      }),
     output: HostRow,
     roles: HOST_OPERATORS,
     audited: true,

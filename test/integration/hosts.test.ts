@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -256,6 +257,50 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
       }),
     );
     expect(wrong?.code).toBe('FORBIDDEN');
+  });
+
+  it("logs in through the workstation's ssh-agent when the host is set to, storing no key", async () => {
+    const sock = path.join(work, 'agent.sock');
+    const started = spawnSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)?.[1]);
+    const previous = process.env.SSH_AUTH_SOCK;
+    try {
+      expect(
+        spawnSync('ssh-add', [lab.operatorKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status,
+      ).toBe(0);
+      process.env.SSH_AUTH_SOCK = sock;
+      const added = await admin.call('hosts.add', {
+        name: 'via-agent',
+        address: host(1).address,
+        port: host(1).port,
+        user: host(1).user,
+        auth: 'agent',
+        fingerprint: host(1).fingerprint,
+      });
+      expect(added.auth).toBe('agent');
+      expect(
+        t.core.db.prepare("SELECT count(*) FROM secrets WHERE name = 'host-key:via-agent'").pluck().get(),
+      ).toBe(0);
+      const { results } = await admin.call('hosts.run', { hosts: ['via-agent'], command: 'true' });
+      expect(results[0]).toMatchObject({ exitCode: 0, error: null });
+      // Without an agent, it says so.
+      t.core.hosts.pool.closeAll();
+      delete process.env.SSH_AUTH_SOCK;
+      const none = await admin.call('hosts.run', { hosts: ['via-agent'], command: 'true' });
+      expect(none.results[0]?.error).toBe('via-agent logs in through an ssh-agent, and none is reachable');
+      // A key with auth "agent" (or none with "key") is refused by the schema.
+      expect(
+        (
+          await failure(
+            admin.call('hosts.add', { name: 'x1', address: 'a', user: 'u', auth: 'agent', privateKey: key }),
+          )
+        )?.code,
+      ).toBe('BAD_REQUEST');
+    } finally {
+      if (previous === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = previous;
+      if (pid) process.kill(pid);
+    }
   });
 
   it('refuses a host whose key changed, naming both fingerprints, and sends it nothing; an admin re-pins it', async () => {

@@ -26,6 +26,7 @@ interface Row {
   last_seen_at: string | null;
   key_secret: string | null;
   jump_host: string | null;
+  auth: 'key' | 'agent';
   facts: string | null;
   discovered_at: string | null;
 }
@@ -41,6 +42,7 @@ const toHost = (r: Row): Host => ({
   facts: r.facts ? (JSON.parse(r.facts) as Host['facts']) : null,
   discoveredAt: r.discovered_at,
   jump: r.jump_host,
+  auth: r.auth,
 });
 
 /** The GPU host inventory: hosts, their pinned keys and their (encrypted) credentials. */
@@ -100,17 +102,7 @@ export class HostInventory {
    */
   async repin(name: string, fingerprint: string): Promise<{ host: Host; previous: string | null }> {
     const row = this.row(name);
-    const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
-    if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${name}`);
-    const session = await connectSsh({
-      name,
-      address: row.address,
-      port: row.port,
-      user: row.user,
-      privateKey: key,
-      pinned: null,
-      expected: fingerprint,
-    });
+    const session = await connectSsh({ ...this.target(row), pinned: null, expected: fingerprint });
     session.close();
     this.db
       .prepare('UPDATE hosts SET fingerprint = ?, pinned_at = ? WHERE id = ?')
@@ -144,7 +136,8 @@ export class HostInventory {
     address: string;
     port: number;
     user: string;
-    privateKey: string;
+    auth: 'key' | 'agent';
+    privateKey?: string | undefined;
     fingerprint?: string | undefined;
     labels: Record<string, string>;
     /** An inventory host to reach this one through (a bastion). */
@@ -158,7 +151,9 @@ export class HostInventory {
       address: input.address,
       port: input.port,
       user: input.user,
-      privateKey: Buffer.from(input.privateKey),
+      ...(input.auth === 'agent'
+        ? this.credentials({ name: input.name, auth: 'agent', key_secret: null })
+        : { privateKey: Buffer.from(input.privateKey ?? '') }),
       pinned: null,
       ...(input.fingerprint ? { expected: input.fingerprint } : {}),
       ...(input.jump ? { jump: this.target(this.row(input.jump), 1) } : {}),
@@ -168,13 +163,13 @@ export class HostInventory {
     const pinned = session.hostKey;
     if (pinned.verdict !== 'pin') throw new ConsoleError('INTERNAL', 'the host key was not pinned');
     const now = this.clock.now().toISOString();
-    const secretName = `host-key:${input.name}`;
+    const secretName = input.privateKey ? `host-key:${input.name}` : null;
     this.db.transaction(() => {
-      this.vault.put(secretName, Buffer.from(input.privateKey));
+      if (secretName && input.privateKey) this.vault.put(secretName, Buffer.from(input.privateKey));
       this.db
         .prepare(
-          `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at, jump_host)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at, jump_host, auth)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.name,
@@ -188,6 +183,7 @@ export class HostInventory {
           secretName,
           now,
           input.jump ?? null,
+          input.auth,
         );
     })();
     return toHost(this.row(input.name));
@@ -260,9 +256,25 @@ export class HostInventory {
     });
   }
 
-  private target(row: Row, hops = 0): SshTarget {
+  /** How to log in to a host: its stored key, or the workstation's ssh-agent. */
+  private credentials(
+    row: Pick<Row, 'name' | 'auth' | 'key_secret'>,
+  ): { privateKey: Buffer } | { agent: string } {
+    if (row.auth === 'agent') {
+      const agent = process.env.SSH_AUTH_SOCK;
+      if (!agent) {
+        throw new ConsoleError('FAILED', `${row.name} logs in through an ssh-agent, and none is reachable`, {
+          hint: 'start ssh-agent, add the key (ssh-add), and start the console with SSH_AUTH_SOCK set',
+        });
+      }
+      return { agent };
+    }
     const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
     if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
+    return { privateKey: key };
+  }
+
+  private target(row: Row, hops = 0): SshTarget {
     if (row.jump_host && hops > 0) {
       throw new ConsoleError(
         'FAILED',
@@ -274,7 +286,7 @@ export class HostInventory {
       address: row.address,
       port: row.port,
       user: row.user,
-      privateKey: key,
+      ...this.credentials(row),
       pinned: row.fingerprint,
       ...(row.jump_host ? { jump: this.target(this.row(row.jump_host), hops + 1) } : {}),
     };

@@ -15,7 +15,9 @@ export interface SshTarget {
   address: string;
   port: number;
   user: string;
-  privateKey: Buffer;
+  /** A private key, or else `agent`: the path of an ssh-agent socket. */
+  privateKey?: Buffer;
+  agent?: string;
   pinned: string | null;
   expected?: string;
 }
@@ -183,7 +185,8 @@ function connectDirect(
     client.connect({
       ...(sock ? { sock } : { host: target.address, port: target.port }),
       username: target.user,
-      privateKey: target.privateKey,
+      ...(target.privateKey ? { privateKey: target.privateKey } : {}),
+      ...(target.agent ? { agent: target.agent } : {}),
       readyTimeout: options.timeoutMs ?? 10_000,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,

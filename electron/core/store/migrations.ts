@@ -178,6 +178,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts ADD COLUMN jump_host TEXT;     -- name of the inventory host this one is reached through
     `,
   },
+  {
+    version: 7,
+    name: 'ssh-agent authentication',
+    sql: `
+      ALTER TABLE hosts ADD COLUMN auth TEXT NOT NULL DEFAULT 'key' CHECK (auth IN ('key', 'agent'));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
