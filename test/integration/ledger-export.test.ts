@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowedSignersLine, sshsigSign } from '../../offline-bundles/sshsig';
@@ -234,5 +235,44 @@ describe('audit export', () => {
     execFileSync('cp', ['-r', done.folder, partial]);
     expect(verifyExport(partial).problem?.reason).toMatch(/interrupted export/);
     expect(verifyExport(path.join(medium, 'nothing-here')).ok).toBe(false);
+  });
+
+  it('carries terminal recordings with the entries that vouch for them, and refuses a swapped or missing one', async () => {
+    const l = await ledgerWith(2);
+    const recordings = path.join(l.dir, 'recordings');
+    mkdirSync(recordings);
+    const cast = gzipSync('{"version":2,"width":80,"height":24}\n[0.1,"o","hello\\r\\n"]\n');
+    writeFileSync(path.join(recordings, 't-abc.cast.gz'), cast);
+    l.ledger.append({
+      ...sampleRecord(2),
+      procedure: 'terminals.open',
+      outcome: 'ok',
+      error: null,
+      result: { recording: 't-abc', sha256: createHash('sha256').update(cast).digest('hex') },
+    });
+    const result = await exportTestLedger(l, target(), { recordingsDir: recordings });
+    expect(result.files).toContain('recording-t-abc.cast.gz');
+    expect(verifyExport(result.folder, { key: l.signer.verifierKey }).ok).toBe(true);
+
+    const swapped = inMemory(result.folder);
+    swapped.files.set('recording-t-abc.cast.gz', gzipSync('{"version":2}\n'));
+    resign(swapped, l.signer);
+    expect(verifyExport(swapped, { key: l.signer.verifierKey }).problem).toMatchObject({
+      file: 'recording-t-abc.cast.gz',
+      index: 2,
+      reason: expect.stringMatching(/not the one the ledger vouches for/),
+    });
+    const missing = inMemory(result.folder);
+    missing.files.delete('recording-t-abc.cast.gz');
+    resign(missing, l.signer);
+    expect(verifyExport(missing, { key: l.signer.verifierKey }).problem?.reason).toMatch(
+      /recording t-abc is missing/,
+    );
+
+    // A recording changed on the workstation after its session is refused at export.
+    writeFileSync(path.join(recordings, 't-abc.cast.gz'), gzipSync('tampered'));
+    await expect(exportTestLedger(l, target(), { full: true, recordingsDir: recordings })).rejects.toThrow(
+      /no longer matches the digest in the ledger/,
+    );
   });
 });

@@ -98,7 +98,7 @@ export async function unlock(t: TestLedger): Promise<void> {
 export function exportTestLedger(
   l: TestLedger,
   targetDir: string,
-  options: { full?: boolean; onProgress?: () => void } = {},
+  options: { full?: boolean; onProgress?: () => void; recordingsDir?: string } = {},
 ) {
   return exportLedger(
     {
@@ -108,6 +108,7 @@ export function exportTestLedger(
       workstationId: WORKSTATION,
       version: 'test',
       now: () => l.clock.now(),
+      ...(options.recordingsDir ? { recordingsDir: options.recordingsDir } : {}),
     },
     {
       targetDir,

@@ -28,6 +28,7 @@ import {
   type Ledger,
   type LedgerEntry,
 } from '../ledger';
+import { RECORDINGS_DIR } from '../hosts/recording';
 import { detectRemovableMedia } from '../media';
 import type { Db, SecretsVault } from '../store';
 import { opensshPublicKey } from '../../../offline-bundles/sshsig';
@@ -171,6 +172,7 @@ export function createHandlers(s: CoreServices): Handlers {
           workstationId: s.identity.workstationId() as string,
           version: __ENCLAVE_VERSION__,
           now: () => s.clock.now(),
+          recordingsDir: path.join(s.dataDir, RECORDINGS_DIR),
         },
         { targetDir: target, full, onProgress: emit, signal },
       );

@@ -3,6 +3,23 @@
  * the offline verifier so both agree on names.
  */
 export const EXPORT_FORMAT = 'enclave-audit-export/v1';
+
+/** A terminal recording travels with the entry that recorded its digest (terminals.open). */
+export const recordingFile = (id: string) => `recording-${id}.cast.gz`;
+export const RECORDING_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The recording an entry vouches for, if it is a successful terminals.open with one. */
+export function recordingOf(entry: {
+  procedure?: unknown;
+  outcome?: unknown;
+  result?: unknown;
+}): { id: string; sha256: string } | undefined {
+  if (entry.procedure !== 'terminals.open' || entry.outcome !== 'ok') return undefined;
+  const r = entry.result as { recording?: unknown; sha256?: unknown } | null | undefined;
+  if (typeof r?.recording !== 'string' || typeof r.sha256 !== 'string' || !RECORDING_ID.test(r.recording))
+    return undefined;
+  return { id: r.recording, sha256: r.sha256 };
+}
 export const SSHSIG_NAMESPACE = 'enclave-audit';
 export const PARTIAL_SUFFIX = '.partial';
 

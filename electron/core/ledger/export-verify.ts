@@ -8,6 +8,8 @@ import {
   FILES,
   parseB64Lines,
   PARTIAL_SUFFIX,
+  recordingFile,
+  recordingOf,
   SSHSIG_NAMESPACE,
   type ExportMeta,
 } from './export-format';
@@ -305,6 +307,16 @@ function check(
     }
     if (canonicalJson(parsed) !== line.toString('utf8'))
       throw new Refusal(FILES.entries, index, `entry ${index} is not in canonical form`);
+    const rec = recordingOf(parsed as object);
+    if (rec && listed.get(recordingFile(rec.id)) !== rec.sha256) {
+      throw new Refusal(
+        recordingFile(rec.id),
+        index,
+        listed.has(recordingFile(rec.id))
+          ? `entry ${index}'s terminal recording is not the one the ledger vouches for (its SHA-256 differs)`
+          : `entry ${index}'s terminal recording ${rec.id} is missing from the export`,
+      );
+    }
     if (parsed.index !== index)
       throw new Refusal(
         FILES.entries,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConsoleError } from '../../../shared/errors';
 import { allowedSignersLine, sshsigSign } from '../../../offline-bundles/sshsig';
@@ -10,6 +10,8 @@ import {
   EXPORT_FORMAT,
   FILES,
   PARTIAL_SUFFIX,
+  recordingFile,
+  recordingOf,
   SSHSIG_NAMESPACE,
   type ExportMeta,
 } from './export-format';
@@ -83,6 +85,8 @@ export async function exportLedger(
     workstationId: string;
     version: string;
     now: () => Date;
+    /** Where terminal recordings are kept (`<dataDir>/recordings`); they travel with their entries. */
+    recordingsDir?: string;
   },
   options: {
     targetDir: string;
@@ -185,6 +189,48 @@ export async function exportLedger(
       await writeSmall(FILES.previous, previous.note);
       await writeSmall(FILES.frontier, b64lines(ledger.tree.frontier(from).map((f) => f.hash)));
       await writeSmall(FILES.consistency, b64lines(ledger.consistencyProof(from, to)));
+    }
+    // Terminal recordings vouched for by entries in this export, checked against the digest the ledger holds.
+    if (deps.recordingsDir) {
+      const opened = db
+        .prepare(
+          "SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? AND procedure = 'terminals.open' AND outcome = 'ok'",
+        )
+        .pluck()
+        .all(from, to) as Buffer[];
+      for (const bytes of opened) {
+        const rec = recordingOf(JSON.parse(bytes.toString('utf8')) as object);
+        if (!rec) continue;
+        const content = await readFile(path.join(deps.recordingsDir, `${rec.id}.cast.gz`)).catch(
+          () => undefined,
+        );
+        if (!content) {
+          throw new ConsoleError(
+            'FAILED',
+            `the recording ${rec.id} named in the ledger is missing from this workstation`,
+          );
+        }
+        const sha = createHash('sha256').update(content).digest('hex');
+        if (sha !== rec.sha256) {
+          throw new ConsoleError(
+            'FAILED',
+            `the recording ${rec.id} no longer matches the digest in the ledger`,
+            {
+              hint: 'it was changed after the session ended; run enclave audit verify and report it',
+            },
+          );
+        }
+        const name = recordingFile(rec.id);
+        const handle = await open(path.join(partial, name), 'wx', 0o644);
+        try {
+          await handle.writeFile(content);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        hashes.set(name, sha);
+        written += content.length;
+      }
     }
     await writeSmall(FILES.key, `${signer.verifierKey}\n`);
     await writeSmall(
