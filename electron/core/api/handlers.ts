@@ -2,7 +2,7 @@ import { ConsoleError } from '../../../shared/errors';
 import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
-import { countHosts, type HostInventory } from '../hosts';
+import type { HostInventory } from '../hosts';
 import {
   getRecording,
   listRecordings,
@@ -104,7 +104,7 @@ export function createHandlers(s: CoreServices): Handlers {
     },
     'system.info': () => workstationInfo(s),
     'system.overview': () => ({
-      hosts: countHosts(s.db),
+      hosts: hosts.count(),
       gpus: countGpus(s.db),
       clusters: countClusters(s.db),
       tenants: countTenants(s.db),

@@ -373,8 +373,3 @@ export class HostInventory {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-/** Kept for the overview counts. */
-export function countHosts(db: Db): number {
-  return db.prepare('SELECT count(*) FROM hosts').pluck().get() as number;
-}
