@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const COPIES: [string, string][] = [
-  ['electron/core/gpu/catalog/mig-profiles.json', '../shared/reference/mig-profiles.json'],
+  ['shared/mig/catalog/mig-profiles.json', '../shared/reference/mig-profiles.json'],
 ];
 
 describe('reference data copies', () => {

@@ -2,7 +2,7 @@
 // (../shared/reference/mig-profiles.json). Gaps in that file (null = never observed) are filled
 // here with inferred values, each marked where it happens, so every catalogued model can be simulated.
 // A copy kept in the repository (the build must not need ../shared); a test checks it against the reference.
-import rawCatalogue from '../../../electron/core/gpu/catalog/mig-profiles.json';
+import rawCatalogue from '../../../shared/mig/catalog/mig-profiles.json';
 
 interface RawPlacement {
   start: number;
