@@ -121,3 +121,24 @@ export interface MigPlan {
   /** Things an operator should know that do not block the plan (e.g. a reset will be attempted). */
   warnings: string[];
 }
+
+/** One entry of a named layout: the GPUs it applies to and what they should look like. */
+export interface NamedLayoutEntry {
+  /** 'all', or GPU indices on each host. */
+  devices: 'all' | number[];
+  /** Catalogue models it is limited to (a mig-parted device-filter); absent: any model. */
+  models?: GpuModelKey[];
+  layout: MigLayout;
+}
+
+/**
+ * A layout operators call by name (`all-1g`, `balanced`, nvidia-mig-parted's `all-3g.40gb`, or a
+ * site's own). Like a mig-parted config, entries are walked in order and the last one matching a
+ * GPU decides its layout.
+ */
+export interface NamedLayout {
+  name: string;
+  description: string;
+  source: 'builtin' | 'mig-parted' | 'site';
+  entries: NamedLayoutEntry[];
+}
