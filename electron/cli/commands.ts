@@ -11,40 +11,18 @@ import { importHosts } from '../core/hosts/import';
 import { freeSpace } from '../core/media';
 import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
-import { interactive, promptLine } from './prompt';
-import { openCliCore, readPassphrase, signIn, type CliCore } from './session';
+import { interactive, promptHidden, promptLine } from './prompt';
+import { openCliCore, readPassphrase, signIn } from './session';
+import {
+  hostSelection,
+  parseLabels,
+  readText,
+  str,
+  withCore,
+  type Command,
+} from './command';
+import { POLICY_COMMANDS } from './policy-commands';
 import { formatFields, formatTable } from './table';
-
-export interface CommandContext {
-  dataDir: string;
-  json: boolean;
-  options: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-  /** Arguments after `--`. */
-  rest: string[];
-  print(text: string): void;
-}
-
-export interface Command {
-  /** Words after `enclave`, e.g. ['audit', 'list']. */
-  words: string[];
-  usage: string;
-  summary: string;
-  /** Options this command accepts besides --data-dir, --json and --help. */
-  options: string[];
-  run(ctx: CommandContext): Promise<number | void>;
-}
-
-async function withCore<T>(ctx: CommandContext, fn: (cli: CliCore) => Promise<T>): Promise<T> {
-  const cli = await openCliCore(ctx.dataDir);
-  try {
-    return await fn(cli);
-  } finally {
-    cli.close();
-  }
-}
-
-const str = (v: string | boolean | string[] | undefined) => (typeof v === 'string' ? v : undefined);
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
 export function parseSince(value: string, now = new Date()): string {
@@ -59,7 +37,7 @@ export function parseSince(value: string, now = new Date()): string {
   return new Date(t).toISOString();
 }
 
-export const COMMANDS: Command[] = [
+const CORE_COMMANDS: Command[] = [
   {
     words: ['init'],
     usage: 'init --admin NAME [--display-name TEXT]',
@@ -392,23 +370,30 @@ export const COMMANDS: Command[] = [
   {
     words: ['hosts', 'add'],
     usage:
-      'hosts add NAME --address A [--port P] --user U --key FILE [--fingerprint SHA256:…] [--label K=V]…',
-    summary: 'Add a GPU host; its host key is pinned once you confirm the fingerprint.',
-    options: ['address', 'port', 'user', 'key', 'agent', 'fingerprint', 'jump', 'label'],
+      'hosts add NAME --address A [--port P] --user U (--key FILE|--agent|--password) [--fingerprint SHA256:…] [--jump BASTION] [--label K=V]…',
+    summary:
+      'Add a GPU host; its host key is pinned once you confirm the fingerprint. --password (ENCLAVE_HOST_PASSWORD or a prompt) only where the site policy allows it.',
+    options: ['address', 'port', 'user', 'key', 'agent', 'password', 'fingerprint', 'jump', 'label'],
     async run(ctx) {
       const name = ctx.positionals[0];
       const address = str(ctx.options.address);
       const user = str(ctx.options.user);
       const keyFile = str(ctx.options.key);
       const agent = ctx.options.agent === true;
-      if (!name || !address || !user || agent === Boolean(keyFile))
+      const password = ctx.options.password === true;
+      if (!name || !address || !user || [agent, Boolean(keyFile), password].filter(Boolean).length !== 1)
         throw new UsageError(`usage: enclave ${this.usage}`);
       const port = Number(str(ctx.options.port) ?? '22');
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port takes 1–65535');
       const labels = parseLabels(ctx.options.label);
       const credentials = keyFile
         ? { auth: 'key' as const, privateKey: readText(keyFile, '--key') }
-        : { auth: 'agent' as const };
+        : password
+          ? {
+              auth: 'password' as const,
+              password: await readHostPassword(`Password for ${user}@${address}: `),
+            }
+          : { auth: 'agent' as const };
       let fingerprint = str(ctx.options.fingerprint);
       const jump = str(ctx.options.jump);
       return withCore(ctx, async (cli) => {
@@ -659,43 +644,11 @@ export const COMMANDS: Command[] = [
   },
 ];
 
-/** The hosts a fleet command acts on: names given, `--all`, or `--label K=V`…. */
-async function hostSelection(
-  ctx: CommandContext,
-  cli: CliCore,
-): Promise<{ labels: Record<string, string> } | { hosts: string[] }> {
-  const labels = parseLabels(ctx.options.label);
-  if (Object.keys(labels).length > 0) return { labels };
-  const hosts =
-    ctx.options.all === true ? (await cli.client.call('hosts.list', {})).map((h) => h.name) : ctx.positionals;
-  if (hosts.length === 0) throw new UsageError('name the hosts, or use --all or --label K=V');
-  return { hosts };
-}
-
-/** `--label K=V` (repeatable) as a record. */
-function parseLabels(option: CommandContext['options'][string]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const label of Array.isArray(option) ? option : []) {
-    const [k, ...v] = label.split('=');
-    if (!k || v.length === 0) throw new UsageError(`--label ${label}: use KEY=VALUE`);
-    labels[k] = v.join('=');
-  }
-  return labels;
-}
-
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
-
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw new UsageError(`${what}: cannot read ${file}`);
-  }
 }
 
 /** --key takes the verifier key itself or a file holding it (e.g. ledger-key.pub from a trusted export). */
@@ -709,3 +662,19 @@ function readKeyOption(value: string | undefined): string | undefined {
   }
   return text.trim();
 }
+
+/** ENCLAVE_HOST_PASSWORD, else a hidden prompt on a terminal; never an argument (it would show in ps). */
+async function readHostPassword(question: string): Promise<string> {
+  const fromEnv = process.env.ENCLAVE_HOST_PASSWORD;
+  if (fromEnv) return fromEnv;
+  if (!interactive())
+    throw new UsageError(
+      '--password: set ENCLAVE_HOST_PASSWORD or run the command in a terminal to be asked',
+    );
+  return promptHidden(question);
+}
+
+export type { Command, CommandContext } from './command';
+
+/** Every command, in the order `enclave --help` lists them. */
+export const COMMANDS: Command[] = [...CORE_COMMANDS, ...POLICY_COMMANDS];

@@ -37,7 +37,7 @@ export const HostRow = z.object({
   discoveredAt: Timestamp.nullable(),
   /** The inventory host (bastion) this one is reached through, if any. */
   jump: z.string().nullable(),
-  auth: z.enum(['key', 'agent']),
+  auth: z.enum(['key', 'agent', 'password']),
 });
 export type HostRow = z.infer<typeof HostRow>;
 
@@ -104,10 +104,15 @@ export const hostProcedures = [
         address: z.string().min(1).max(253),
         port: z.number().int().min(1).max(65535).default(22),
         user: z.string().min(1).max(32),
-        /** `key`: a private key stored encrypted; `agent`: the workstation's ssh-agent (SSH_AUTH_SOCK). */
-        auth: z.enum(['key', 'agent']).default('key'),
+        /**
+         * `key`: a private key stored encrypted; `agent`: the workstation's ssh-agent (SSH_AUTH_SOCK);
+         * `password`: only where the site policy allows it (policy.set), stored encrypted.
+         */
+        auth: z.enum(['key', 'agent', 'password']).default('key'),
         /** The OpenSSH private key (PEM text) for `key`; stored encrypted, never shown again. */
         privateKey: secret(z.string().min(64).max(16_384).optional()),
+        /** The login password for `password`; stored encrypted, never shown again. */
+        password: secret(z.string().min(1).max(1024).optional()),
         /** The host key fingerprint confirmed out of band. Without it the call answers with the presented one. */
         fingerprint: Fingerprint.optional(),
         labels: z.record(z.string().max(64), z.string().max(256)).default({}),
@@ -115,8 +120,12 @@ export const hostProcedures = [
         jump: HostName.optional(),
       })
       .refine((i) => (i.auth === 'key') === (i.privateKey !== undefined), {
-        message: 'give privateKey with auth "key", and none with auth "agent"',
+        message: 'give privateKey with auth "key", and only then',
         path: ['privateKey'],
+      })
+      .refine((i) => (i.auth === 'password') === (i.password !== undefined), {
+        message: 'give password with auth "password", and only then',
+        path: ['password'],
       }),
     output: HostRow,
     roles: HOST_OPERATORS,

@@ -3,6 +3,7 @@ import { auditProcedures } from './audit';
 import { hostProcedures } from './hosts';
 import { inventoryProcedures } from './inventory';
 import { operatorProcedures } from './operators';
+import { policyProcedures } from './policy';
 import { sessionProcedures } from './session';
 import { systemProcedures } from './system';
 import { terminalProcedures } from './terminals';
@@ -12,6 +13,7 @@ export const api = defineApi([
   ...sessionProcedures,
   ...systemProcedures,
   ...operatorProcedures,
+  ...policyProcedures,
   ...auditProcedures,
   ...hostProcedures,
   ...inventoryProcedures,
@@ -27,6 +29,7 @@ export * from './audit';
 export * from './hosts';
 export * from './inventory';
 export * from './operators';
+export * from './policy';
 export * from './session';
 export * from './system';
 export * from './terminals';

@@ -38,6 +38,8 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'audit.proof': () => ({ index: 0 }),
   'audit.media': () => ({}),
   'audit.export': () => ({ to: exportTarget }),
+  'policy.get': () => ({}),
+  'policy.set': () => ({ allowPasswordLogin: false }),
   'hosts.list': () => ({}),
   // Reaches no host (nothing listens there): the matrix checks permissions, not SSH.
   'hosts.add': () => ({

@@ -30,6 +30,7 @@ import {
 } from '../ledger';
 import { RECORDINGS_DIR } from '../hosts/recording';
 import { detectRemovableMedia } from '../media';
+import { setSitePolicy, sitePolicy } from '../policy';
 import type { Db, SecretsVault } from '../store';
 import { opensshPublicKey } from '../../../offline-bundles/sshsig';
 import { countTenants, listTenants } from '../tenants';
@@ -179,6 +180,8 @@ export function createHandlers(s: CoreServices): Handlers {
     },
     'hosts.list': () => hosts.list(),
     'hosts.add': (input) => hosts.add(input),
+    'policy.get': () => sitePolicy(s.db),
+    'policy.set': (change) => setSitePolicy(s.db, change),
     'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal, emit }) => {
       const names = named ?? hosts.selectByLabels(labels ?? {});
       if (names.length === 0) {

@@ -5,6 +5,7 @@ import type { CommandResultRow, DiscoveredHost, HostRow } from '../../../shared/
 import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
+import { sitePolicy } from '../policy';
 import { discoverHost } from './discovery';
 import { SshPool } from './pool';
 import { connectSsh, type SshSession, type SshTarget } from './ssh';
@@ -26,7 +27,7 @@ interface Row {
   last_seen_at: string | null;
   key_secret: string | null;
   jump_host: string | null;
-  auth: 'key' | 'agent';
+  auth: 'key' | 'agent' | 'password';
   facts: string | null;
   discovered_at: string | null;
 }
@@ -136,8 +137,9 @@ export class HostInventory {
     address: string;
     port: number;
     user: string;
-    auth: 'key' | 'agent';
+    auth: 'key' | 'agent' | 'password';
     privateKey?: string | undefined;
+    password?: string | undefined;
     fingerprint?: string | undefined;
     labels: Record<string, string>;
     /** An inventory host to reach this one through (a bastion). */
@@ -153,7 +155,9 @@ export class HostInventory {
       user: input.user,
       ...(input.auth === 'agent'
         ? this.credentials({ name: input.name, auth: 'agent', key_secret: null })
-        : { privateKey: Buffer.from(input.privateKey ?? '') }),
+        : input.auth === 'password'
+          ? { password: this.passwordAllowed(input.name, input.password ?? '') }
+          : { privateKey: Buffer.from(input.privateKey ?? '') }),
       pinned: null,
       ...(input.fingerprint ? { expected: input.fingerprint } : {}),
       ...(input.jump ? { jump: this.target(this.row(input.jump), 1) } : {}),
@@ -163,9 +167,12 @@ export class HostInventory {
     const pinned = session.hostKey;
     if (pinned.verdict !== 'pin') throw new ConsoleError('INTERNAL', 'the host key was not pinned');
     const now = this.clock.now().toISOString();
-    const secretName = input.privateKey ? `host-key:${input.name}` : null;
+    // The key or password, encrypted; key_secret names whichever the host logs in with.
+    const credential =
+      input.auth === 'key' ? input.privateKey : input.auth === 'password' ? input.password : undefined;
+    const secretName = credential ? `host-${input.auth}:${input.name}` : null;
     this.db.transaction(() => {
-      if (secretName && input.privateKey) this.vault.put(secretName, Buffer.from(input.privateKey));
+      if (secretName && credential) this.vault.put(secretName, Buffer.from(credential));
       this.db
         .prepare(
           `INSERT INTO hosts (name, address, port, user, labels, fingerprint, last_seen_at, created_at, key_secret, pinned_at, jump_host, auth)
@@ -256,10 +263,20 @@ export class HostInventory {
     });
   }
 
-  /** How to log in to a host: its stored key, or the workstation's ssh-agent. */
+  /** A password login goes ahead only while the site policy allows it (checked at every connection). */
+  private passwordAllowed(name: string, password: string): string {
+    if (!sitePolicy(this.db).allowPasswordLogin) {
+      throw new ConsoleError('FORBIDDEN', `${name} logs in with a password, and the site policy does not allow it`, {
+        hint: 'use a key or the ssh-agent; a security officer can allow passwords (enclave policy set --allow-password-login on)',
+      });
+    }
+    return password;
+  }
+
+  /** How to log in to a host: its stored key or password, or the workstation's ssh-agent. */
   private credentials(
     row: Pick<Row, 'name' | 'auth' | 'key_secret'>,
-  ): { privateKey: Buffer } | { agent: string } {
+  ): { privateKey: Buffer } | { agent: string } | { password: string } {
     if (row.auth === 'agent') {
       const agent = process.env.SSH_AUTH_SOCK;
       if (!agent) {
@@ -269,9 +286,10 @@ export class HostInventory {
       }
       return { agent };
     }
-    const key = row.key_secret ? this.vault.get(row.key_secret) : undefined;
-    if (!key) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
-    return { privateKey: key };
+    const stored = row.key_secret ? this.vault.get(row.key_secret) : undefined;
+    if (!stored) throw new ConsoleError('FAILED', `no credentials are stored for ${row.name}`);
+    if (row.auth === 'password') return { password: this.passwordAllowed(row.name, stored.toString('utf8')) };
+    return { privateKey: stored };
   }
 
   private target(row: Row, hops = 0): SshTarget {

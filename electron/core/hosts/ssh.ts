@@ -15,9 +15,10 @@ export interface SshTarget {
   address: string;
   port: number;
   user: string;
-  /** A private key, or else `agent`: the path of an ssh-agent socket. */
+  /** A private key, `agent`: the path of an ssh-agent socket, or a password (where policy allows). */
   privateKey?: Buffer;
   agent?: string;
+  password?: string;
   pinned: string | null;
   expected?: string;
 }
@@ -175,9 +176,13 @@ function connectDirect(
       fail(
         new SshConnectError(
           !authentication,
-          `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`,
           authentication
-            ? `the host refused the key for user ${target.user}; check its authorized_keys`
+            ? `${target.name} (${target.address}:${target.port}) refused the login as ${target.user}: ${error.message}`
+            : `cannot reach ${target.name} (${target.address}:${target.port}): ${error.message}`,
+          authentication
+            ? target.password !== undefined
+              ? `the host refused the password for user ${target.user}, or does not take passwords (sshd PasswordAuthentication)`
+              : `the host refused the key for user ${target.user}; check its authorized_keys`
             : 'check that the host is up and the address and port are right',
         ),
       );
@@ -187,6 +192,7 @@ function connectDirect(
       username: target.user,
       ...(target.privateKey ? { privateKey: target.privateKey } : {}),
       ...(target.agent ? { agent: target.agent } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
       readyTimeout: options.timeoutMs ?? 10_000,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,

@@ -185,6 +185,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts ADD COLUMN auth TEXT NOT NULL DEFAULT 'key' CHECK (auth IN ('key', 'agent'));
     `,
   },
+  {
+    version: 8,
+    name: 'password login (where the site policy allows it)',
+    // SQLite cannot change a CHECK in place: add the widened column, copy, drop, rename.
+    sql: `
+      ALTER TABLE hosts ADD COLUMN login TEXT NOT NULL DEFAULT 'key' CHECK (login IN ('key', 'agent', 'password'));
+      UPDATE hosts SET login = auth;
+      ALTER TABLE hosts DROP COLUMN auth;
+      ALTER TABLE hosts RENAME COLUMN login TO auth;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

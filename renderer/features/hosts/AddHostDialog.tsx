@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { Fingerprint, HostName } from '../../../shared/api';
 import type { ConsoleError } from '../../../shared/errors';
 import { toConsoleError } from '../../app/calls';
+import { useProcedure } from '../../app/calls';
 import { useClient } from '../../app/connection';
 import { Banner } from '../../ui/Banner';
 import { CopyValue } from '../../ui/CopyValue';
@@ -24,6 +25,8 @@ interface Draft {
   user: string;
   fingerprint: string;
 }
+
+type Login = 'key' | 'agent' | 'password';
 
 type Stage = { step: 'form' } | { step: 'confirm'; presented: string } | { step: 'added'; host: Host };
 
@@ -70,6 +73,10 @@ function AddHostForm({
     source: 'paste',
   });
   const [keyError, setKeyError] = useState<string | undefined>();
+  const [login, setLogin] = useState<Login>('key');
+  const [password, setPassword] = useState('');
+  const policy = useProcedure('policy.get', {});
+  const passwordsAllowed = policy.data?.allowPasswordLogin === true;
   const [labels, setLabels] = useState<LabelRow[]>([{ id: 1, key: '', value: '' }]);
   const nextLabelId = useRef(2);
   const [stage, setStage] = useState<Stage>({ step: 'form' });
@@ -85,13 +92,16 @@ function AddHostForm({
     address: draft.address.trim() ? undefined : 'required',
     port: Number.isInteger(port) && port >= 1 && port <= 65535 ? undefined : 'a port from 1 to 65535',
     user: draft.user.trim() ? undefined : 'required',
+    password: login === 'password' && !password ? 'required' : undefined,
     key:
-      keyError ??
-      (!key.text.trim()
-        ? 'choose the key file or paste the key'
-        : /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.text)
-          ? undefined
-          : 'this does not look like a private key (it starts with -----BEGIN … PRIVATE KEY-----)'),
+      login !== 'key'
+        ? undefined
+        : (keyError ??
+          (!key.text.trim()
+            ? 'choose the key file or paste the key'
+            : /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.text)
+              ? undefined
+              : 'this does not look like a private key (it starts with -----BEGIN … PRIVATE KEY-----)')),
     fingerprint: draft.fingerprint.trim() ? schemaProblem(Fingerprint, draft.fingerprint.trim()) : undefined,
     labels: labels.some((l) => !l.key.trim() && l.value.trim()) ? 'every label needs a key' : undefined,
   };
@@ -116,7 +126,9 @@ function AddHostForm({
         address: draft.address.trim(),
         port,
         user: draft.user.trim(),
-        privateKey: key.text,
+        auth: login,
+        ...(login === 'key' ? { privateKey: key.text } : {}),
+        ...(login === 'password' ? { password } : {}),
         ...(fingerprint ? { fingerprint } : {}),
         labels: Object.fromEntries(
           labels.filter((l) => l.key.trim()).map((l) => [l.key.trim(), l.value.trim()]),
@@ -270,49 +282,99 @@ function AddHostForm({
         </Field>
       </div>
       <fieldset className="choices key-source">
-        <legend>Private key</legend>
-        <div className="form-row">
+        <legend>Log in with</legend>
+        <div className="login-choices" role="radiogroup" aria-label="Log in with">
+          {(
+            [
+              ['key', 'Private key'],
+              ['agent', 'ssh-agent'],
+              ['password', 'Password'],
+            ] as const
+          ).map(([value, label]) => (
+            <label key={value} className="choice">
+              <input
+                type="radio"
+                name="login"
+                value={value}
+                checked={login === value}
+                disabled={value === 'password' && !passwordsAllowed}
+                onChange={() => setLogin(value)}
+              />
+              {label}
+            </label>
+          ))}
+        </div>
+        {!passwordsAllowed && (
+          <p className="muted sentence">
+            Password login is off by site policy (a security officer can allow it in Settings).
+          </p>
+        )}
+        {login === 'agent' && (
+          <p className="muted sentence">
+            The console core uses the workstation&apos;s ssh-agent (SSH_AUTH_SOCK); no key is stored.
+          </p>
+        )}
+        {login === 'password' && (
           <Field
-            label="Private key file"
-            hint={
-              key.source === 'file' && key.fileName
-                ? `Read ${key.fileName} (${key.text.length} characters); it goes only to the console core, which stores it encrypted.`
-                : 'Read in this window and sent only to the console core, which stores it encrypted.'
-            }
-            error={shown(key.source === 'file' ? problems.key : undefined)}
+            label="Password"
+            hint="Sent only after the host key is confirmed; stored encrypted, never shown again."
+            error={shown(problems.password)}
           >
             {(control) => (
               <input
                 {...control}
-                ref={fileRef}
-                type="file"
-                className="file-input"
-                onChange={(e) => readKeyFile(e.target.files?.[0])}
-              />
-            )}
-          </Field>
-          <Field
-            label="Or paste the private key"
-            error={shown(key.source === 'paste' ? problems.key : undefined)}
-          >
-            {(control) => (
-              <textarea
-                {...control}
-                className="key-paste mono"
-                rows={3}
-                placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
-                value={key.source === 'paste' ? key.text : ''}
-                onChange={(e) => {
-                  if (fileRef.current) fileRef.current.value = '';
-                  setKeyError(undefined);
-                  setKey({ text: e.target.value, source: 'paste' });
-                }}
-                spellCheck={false}
+                type="password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
                 autoComplete="off"
               />
             )}
           </Field>
-        </div>
+        )}
+        {login === 'key' && (
+          <div className="form-row">
+            <Field
+              label="Private key file"
+              hint={
+                key.source === 'file' && key.fileName
+                  ? `Read ${key.fileName} (${key.text.length} characters); it goes only to the console core, which stores it encrypted.`
+                  : 'Read in this window and sent only to the console core, which stores it encrypted.'
+              }
+              error={shown(key.source === 'file' ? problems.key : undefined)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  ref={fileRef}
+                  type="file"
+                  className="file-input"
+                  onChange={(e) => readKeyFile(e.target.files?.[0])}
+                />
+              )}
+            </Field>
+            <Field
+              label="Or paste the private key"
+              error={shown(key.source === 'paste' ? problems.key : undefined)}
+            >
+              {(control) => (
+                <textarea
+                  {...control}
+                  className="key-paste mono"
+                  rows={3}
+                  placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
+                  value={key.source === 'paste' ? key.text : ''}
+                  onChange={(e) => {
+                    if (fileRef.current) fileRef.current.value = '';
+                    setKeyError(undefined);
+                    setKey({ text: e.target.value, source: 'paste' });
+                  }}
+                  spellCheck={false}
+                  autoComplete="off"
+                />
+              )}
+            </Field>
+          </div>
+        )}
       </fieldset>
       <fieldset className="choices">
         <legend>Labels</legend>

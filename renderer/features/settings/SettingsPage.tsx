@@ -8,6 +8,7 @@ import { AppearanceSettings } from './AppearanceSettings';
 import { LedgerKeyCard } from './LedgerKeyCard';
 import { OperatorsTable } from './OperatorsTable';
 import { SecretsProtectionBadge } from './SecretsProtectionBadge';
+import { SitePolicyCard } from './SitePolicyCard';
 import './settings.css';
 
 export function SettingsPage() {
@@ -50,6 +51,7 @@ export function SettingsPage() {
         <AppearanceSettings />
       </div>
       {info.data && <LedgerKeyCard ledgerKey={info.data.ledgerKey} />}
+      <SitePolicyCard />
 
       <section className="section" aria-labelledby="operators-heading">
         <h2 id="operators-heading">Operators</h2>

@@ -129,6 +129,14 @@ export interface LabState {
   inventory: string;
   knownHosts: string;
   hosts: LabHost[];
+  /**
+   * The lab user's SSH password (root only): each sshd sees a private copy of /etc/shadow holding it,
+   * bind-mounted in its own mount namespace, so the machine's real accounts never change. null as
+   * non-root, where sshd cannot check passwords at all.
+   */
+  password: string | null;
+  /** The private shadow file (root only). */
+  shadowFile?: string;
   /** Things that work but not fully (e.g. the simulator unreadable by the lab user). */
   warnings: string[];
   createdAt: string;
@@ -231,6 +239,23 @@ async function ensureLabUser(): Promise<{ uid: number; gid: number; home: string
     chownSync(profileFile, user.uid, user.gid);
   }
   return user;
+}
+
+/**
+ * A copy of /etc/shadow in which the lab user has `password` (SHA-512 crypt, as passwd writes it).
+ * Only the lab's sshds see it, bind-mounted over /etc/shadow in their own mount namespaces.
+ */
+async function writePrivateShadow(password: string, file: string): Promise<void> {
+  requireTool('openssl', 'openssl');
+  const hash = (await run('openssl', ['passwd', '-6', '-stdin'], `${password}\n`)).stdout.trim();
+  const lines = (await readFile('/etc/shadow', 'utf8')).split('\n').map((line) => {
+    const f = line.split(':');
+    if (f[0] !== LAB_USER) return line;
+    f[1] = hash;
+    return f.join(':');
+  });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, lines.join('\n'), { mode: 0o600 });
 }
 
 /** Checks that `user` (not root) can reach `dir`: every ancestor must be searchable by others. */
@@ -357,7 +382,8 @@ function sshdConfigText(state: LabState, host: LabHost): string {
     'StrictModes no',
     'PermitRootLogin no',
     'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
+    // Root labs check passwords against their private shadow copy (see LabState.password).
+    `PasswordAuthentication ${state.password !== null ? 'yes' : 'no'}`,
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'UseDNS no',
@@ -555,18 +581,21 @@ async function waitReady(host: LabHost, pid: number, errLog: string, timeoutMs =
 async function startSshd(state: LabState, host: LabHost): Promise<number> {
   const errLog = path.join(host.sshdDir, 'sshd.log');
   const sshdArgs = [SSHD, '-D', '-f', host.sshdConfig, '-E', errLog];
+  // As root: its own hostname (UTS namespace) and its own /etc/shadow (a private mount namespace).
+  const shadow = state.shadowFile ?? '';
   const withHostname = [
     '/bin/sh',
     '-c',
-    'hostname "$1" || exit 1; shift; exec "$@"',
+    'hostname "$1" || exit 1; if [ -n "$2" ]; then mount --bind "$2" /etc/shadow || exit 1; fi; shift 2; exec "$@"',
     'sh',
     host.hostname,
+    shadow,
     ...sshdArgs,
   ];
+  const unshare = ['unshare', '--uts', ...(shadow ? ['--mount', '--propagation', 'private'] : []), '--'];
   let argv: string[];
-  if (state.mode === 'netns')
-    argv = ['ip', 'netns', 'exec', host.netns ?? '', 'unshare', '--uts', '--', ...withHostname];
-  else if (isRoot()) argv = ['unshare', '--uts', '--', ...withHostname];
+  if (state.mode === 'netns') argv = ['ip', 'netns', 'exec', host.netns ?? '', ...unshare, ...withHostname];
+  else if (isRoot()) argv = [...unshare, ...withHostname];
   else argv = sshdArgs;
   const fd = openSync(errLog, 'a', 0o600);
   try {
@@ -655,6 +684,8 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
     inventory: path.join(stateDir, 'inventory.yaml'),
     knownHosts: path.join(stateDir, 'known_hosts'),
     hosts: [],
+    password: root ? randomBytes(12).toString('base64url') : null,
+    ...(root ? { shadowFile: path.join(stateDir, 'sshd', 'shadow') } : {}),
     warnings: [],
     createdAt: new Date().toISOString(),
   };
@@ -671,6 +702,8 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
     chmodSync(state.operatorKey, 0o600);
     const operatorPub = await readFile(state.operatorPublicKey, 'utf8');
     await writeFile(path.join(stateDir, 'lab-faults.sh'), faultScript(), { mode: 0o644 });
+    if (state.password !== null && state.shadowFile)
+      await writePrivateShadow(state.password, state.shadowFile);
 
     if (mode === 'netns') {
       const br = state.bridge as string;

@@ -1,0 +1,36 @@
+// The site's policy: settings a security officer decides once for the whole workstation, which
+// the capabilities consult before acting (design.md §2 policy/). Kept in the meta table; every
+// change goes through policy.set, so it is in the ledger with who changed what.
+import type { SitePolicy } from '../../../shared/api';
+import type { Db } from '../store';
+
+const KEYS: { [K in keyof SitePolicy]: string } = {
+  allowPasswordLogin: 'policy.allow-password-login',
+};
+
+/** Everything off unless a security officer turned it on. */
+const DEFAULTS: SitePolicy = { allowPasswordLogin: false };
+
+export function sitePolicy(db: Db): SitePolicy {
+  const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+  const read = (key: keyof SitePolicy): boolean => {
+    const v = get.get(KEYS[key]) as string | undefined;
+    return v === undefined ? DEFAULTS[key] : v === 'true';
+  };
+  return { allowPasswordLogin: read('allowPasswordLogin') };
+}
+
+/** Applies the given settings; returns the policy before and after. */
+export function setSitePolicy(db: Db, change: Partial<SitePolicy>): { previous: SitePolicy; policy: SitePolicy } {
+  return db.transaction(() => {
+    const previous = sitePolicy(db);
+    const put = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    for (const key of Object.keys(KEYS) as (keyof SitePolicy)[]) {
+      const value = change[key];
+      if (value !== undefined) put.run(KEYS[key], value ? 'true' : 'false');
+    }
+    return { previous, policy: sitePolicy(db) };
+  })();
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { EVERY_ROLE } from '../roles';
+import { Empty } from './common';
+import { procedure } from './define';
+
+/** The site policy: decided by a security officer, consulted by every capability before it acts. */
+export const SitePolicy = z.object({
+  /** SSH password login for hosts that cannot take a key. Off: keys or an ssh-agent only. */
+  allowPasswordLogin: z.boolean(),
+});
+export type SitePolicy = z.infer<typeof SitePolicy>;
+
+export const policyProcedures = [
+  procedure({
+    id: 'policy.get',
+    summary: 'The site policy.',
+    input: Empty,
+    output: SitePolicy,
+    roles: EVERY_ROLE,
+    audited: false,
+    mutates: false,
+  }),
+  procedure({
+    id: 'policy.set',
+    summary:
+      'Change the site policy (password login for hosts). Hosts added with a password stop connecting when it is turned off.',
+    input: z.strictObject({ allowPasswordLogin: z.boolean().optional() }),
+    output: z.object({ policy: SitePolicy, previous: SitePolicy }),
+    roles: ['security-officer', 'admin'],
+    audited: true,
+    mutates: true,
+    target: () => 'site policy',
+    auditResult: (output) => output,
+    action: { title: 'Change the site policy…', palette: true, page: 'settings' },
+  }),
+] as const;
