@@ -21,7 +21,10 @@ export function sitePolicy(db: Db): SitePolicy {
 }
 
 /** Applies the given settings; returns the policy before and after. */
-export function setSitePolicy(db: Db, change: Partial<SitePolicy>): { previous: SitePolicy; policy: SitePolicy } {
+export function setSitePolicy(
+  db: Db,
+  change: Partial<SitePolicy>,
+): { previous: SitePolicy; policy: SitePolicy } {
   return db.transaction(() => {
     const previous = sitePolicy(db);
     const put = db.prepare(
