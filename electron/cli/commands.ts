@@ -13,14 +13,7 @@ import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
 import { interactive, promptHidden, promptLine } from './prompt';
 import { openCliCore, readPassphrase, signIn } from './session';
-import {
-  hostSelection,
-  parseLabels,
-  readText,
-  str,
-  withCore,
-  type Command,
-} from './command';
+import { hostSelection, parseLabels, readText, str, withCore, type Command } from './command';
 import { POLICY_COMMANDS } from './policy-commands';
 import { formatFields, formatTable } from './table';
 
