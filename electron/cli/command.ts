@@ -65,3 +65,10 @@ export function readText(file: string, what: string): string {
     throw new UsageError(`${what}: cannot read ${file}`);
   }
 }
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}

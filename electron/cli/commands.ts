@@ -13,8 +13,9 @@ import { startHarness } from '../server';
 import { EXIT, UsageError } from './exit-codes';
 import { interactive, promptHidden, promptLine } from './prompt';
 import { openCliCore, readPassphrase, signIn } from './session';
-import { hostSelection, parseLabels, readText, str, withCore, type Command } from './command';
+import { formatBytes, hostSelection, parseLabels, readText, str, withCore, type Command } from './command';
 import { POLICY_COMMANDS } from './policy-commands';
+import { TRANSFER_COMMANDS } from './transfer-commands';
 import { formatFields, formatTable } from './table';
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
@@ -637,13 +638,6 @@ const CORE_COMMANDS: Command[] = [
   },
 ];
 
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
-
 /** --key takes the verifier key itself or a file holding it (e.g. ledger-key.pub from a trusted export). */
 function readKeyOption(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -670,4 +664,4 @@ async function readHostPassword(question: string): Promise<string> {
 export type { Command, CommandContext } from './command';
 
 /** Every command, in the order `enclave --help` lists them. */
-export const COMMANDS: Command[] = [...CORE_COMMANDS, ...POLICY_COMMANDS];
+export const COMMANDS: Command[] = [...CORE_COMMANDS, ...TRANSFER_COMMANDS, ...POLICY_COMMANDS];

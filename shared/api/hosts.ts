@@ -84,6 +84,33 @@ export const DiscoveredHost = z.object({
 
 const HOST_OPERATORS = ['operator', 'admin'] as const;
 
+const RemotePath = z
+  .string()
+  .min(2)
+  .max(4096)
+  .regex(/^\/[^\0]*[^/]$/, 'an absolute path to a file on the host, e.g. /var/tmp/driver.run');
+
+/** One host's part of a file transfer. */
+export const TransferResultRow = z.object({
+  host: z.string(),
+  localPath: z.string(),
+  remotePath: z.string(),
+  /** Bytes copied; 0 when it failed. */
+  bytes: z.number().int(),
+  /** SHA-256 (hex) both ends agreed on; null when it failed. */
+  sha256: z.string().nullable(),
+  durationMs: z.number(),
+  /** Why it failed (unreachable, no space, hash mismatch, cancelled); nothing is left at the target then. */
+  error: z.string().nullable(),
+});
+
+export const TransferProgressEvent = z.object({
+  host: z.string(),
+  phase: z.enum(['sending', 'verifying', 'done']),
+  bytes: z.number(),
+  totalBytes: z.number(),
+});
+
 export const hostProcedures = [
   procedure({
     id: 'hosts.list',
@@ -192,5 +219,57 @@ export const hostProcedures = [
     target: (input) => (input.hosts ? `${input.hosts.length} hosts` : 'hosts by label'),
     auditResult: (output) =>
       output.results.map((r) => ({ host: r.host, gpus: r.gpus.length, error: r.error })),
+  }),
+  procedure({
+    id: 'hosts.upload',
+    summary:
+      'Copy a workstation file to hosts over SFTP; each host hashes what landed and it must match (SHA-256) before it takes the target name.',
+    input: z
+      .strictObject({
+        ...HostSelection,
+        /** A file on the workstation (where the console core runs). */
+        localPath: z.string().min(1).max(4096),
+        /** Absolute path on each host; an existing file there is replaced only once the copy checked out. */
+        remotePath: RemotePath,
+        /** Permissions on the host, e.g. 0o644 (420); default: the host's umask. */
+        mode: z.number().int().min(0).max(0o7777).optional(),
+        concurrency: z.number().int().min(1).max(64).default(8),
+      })
+      .refine(oneSelection, { message: 'give either hosts or labels', path: ['hosts'] }),
+    output: z.object({ sha256: z.string(), bytes: z.number().int(), results: z.array(TransferResultRow) }),
+    events: TransferProgressEvent,
+    roles: HOST_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) =>
+      input.hosts
+        ? input.hosts.length === 1
+          ? `host ${input.hosts[0]}`
+          : `${input.hosts.length} hosts`
+        : 'hosts by label',
+    auditResult: (output) => ({
+      sha256: output.sha256,
+      bytes: output.bytes,
+      hosts: output.results.map((r) => ({ host: r.host, sha256: r.sha256, error: r.error })),
+    }),
+  }),
+  procedure({
+    id: 'hosts.download',
+    summary:
+      'Copy a file from a host to the workstation over SFTP, checked against the SHA-256 the host computes.',
+    input: z.strictObject({
+      host: HostName,
+      remotePath: RemotePath,
+      /** Where on the workstation; refused if it exists unless `overwrite`. */
+      localPath: z.string().min(1).max(4096),
+      overwrite: z.boolean().default(false),
+    }),
+    output: TransferResultRow,
+    events: TransferProgressEvent,
+    roles: HOST_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) => `host ${input.host}`,
+    auditResult: (output) => ({ sha256: output.sha256, bytes: output.bytes, error: output.error }),
   }),
 ] as const;

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,45 @@ describe.skipIf(!sshd)(
       expect(streamed.stdout).toContain('gpu01 | hi\n');
       expect(streamed.stdout).toContain('gpu02 | hi\n');
       expect(streamed.stdout).toMatch(/== gpu01: exit 0 \(\d+ ms\)/);
+
+      // Files to and from hosts over SFTP, checked by SHA-256 on both ends.
+      const payload = path.join(work, 'payload.bin');
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      writeFileSync(payload, bytes);
+      const remote = `/tmp/enclave-cli-${randomBytes(6).toString('hex')}.bin`;
+      const upload = await enclave(
+        ['hosts', 'upload', payload, remote, '--all', '--mode', '0640', '--json', '--data-dir', data],
+        asAdmin,
+      );
+      expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      const uploaded = JSON.parse(upload.stdout) as {
+        sha256: string;
+        results: { host: string; sha256: string; error: null }[];
+      };
+      expect(uploaded.sha256).toBe(digest);
+      expect(uploaded.results.map((r) => [r.host, r.sha256, r.error])).toEqual([
+        ['gpu01', digest, null],
+        ['gpu02', digest, null],
+      ]);
+      const back = path.join(work, 'back.bin');
+      const download = await enclave(
+        ['hosts', 'download', 'gpu02', remote, back, '--data-dir', data],
+        asAdmin,
+      );
+      expect(download.code, download.stderr).toBe(0);
+      expect(download.stdout).toContain(`SHA-256 ${digest} (matches)`);
+      expect(readFileSync(back).equals(bytes)).toBe(true);
+      const again = await enclave(['hosts', 'download', 'gpu02', remote, back, '--data-dir', data], asAdmin);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('already exists');
+      const missing = await enclave(
+        ['hosts', 'upload', path.join(work, 'nope'), remote, 'gpu01', '--data-dir', data],
+        asAdmin,
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('there is no file');
+      await enclave(['hosts', 'run', '--all', '--data-dir', data, '--', 'rm', '-f', remote], asAdmin);
 
       const down = await enclave(['lab', 'down', '--state', state]);
       expect(down.code).toBe(0);

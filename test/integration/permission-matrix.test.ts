@@ -51,6 +51,8 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   }),
   'hosts.run': () => ({ hosts: ['nowhere'], command: 'true' }),
   'hosts.discover': () => ({ hosts: ['nowhere'] }),
+  'hosts.upload': () => ({ hosts: ['nowhere'], localPath: '/nonexistent', remotePath: '/tmp/x' }),
+  'hosts.download': () => ({ host: 'nowhere', remotePath: '/tmp/x', localPath: '/nonexistent' }),
   'hosts.repin': () => ({ name: 'nowhere', fingerprint: `SHA256:${'A'.repeat(43)}` }),
   // No such host or terminal: the matrix checks permissions, not shells.
   'terminals.open': () => ({ host: 'nowhere', cols: 80, rows: 24 }),

@@ -198,6 +198,13 @@ export function createHandlers(s: CoreServices): Handlers {
         }),
       };
     },
+    'hosts.upload': async ({ hosts: named, labels, ...options }, { signal, emit }) => {
+      const names = named ?? hosts.selectByLabels(labels ?? {});
+      if (names.length === 0) throw new ConsoleError('NOT_FOUND', 'no host has all of those labels');
+      return hosts.upload(names, { ...options, signal, onProgress: (host, p) => emit({ host, ...p }) });
+    },
+    'hosts.download': ({ host, ...options }, { signal, emit }) =>
+      hosts.download(host, { ...options, signal, onProgress: (name, p) => emit({ host: name, ...p }) }),
     'hosts.repin': ({ name, fingerprint }) => hosts.repin(name, fingerprint),
     'hosts.discover': async ({ hosts: named, labels, concurrency }) => ({
       results: await hosts.discover(named ?? hosts.selectByLabels(labels ?? {}), { concurrency }),

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { z } from 'zod';
-import type { CommandResultRow, DiscoveredHost, HostRow } from '../../../shared/api';
+import type { CommandResultRow, DiscoveredHost, HostRow, TransferResultRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { Db, SecretsVault } from '../store';
@@ -9,6 +11,7 @@ import { sitePolicy } from '../policy';
 import { discoverHost } from './discovery';
 import { SshPool } from './pool';
 import { connectSsh, type SshSession, type SshTarget } from './ssh';
+import { downloadFile, hashLocal, uploadFile, type TransferProgress } from './transfer';
 
 export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
 export { connectSsh, hostKeyRefusal, type SshSession, type SshTarget, type CommandResult } from './ssh';
@@ -266,9 +269,13 @@ export class HostInventory {
   /** A password login goes ahead only while the site policy allows it (checked at every connection). */
   private passwordAllowed(name: string, password: string): string {
     if (!sitePolicy(this.db).allowPasswordLogin) {
-      throw new ConsoleError('FORBIDDEN', `${name} logs in with a password, and the site policy does not allow it`, {
-        hint: 'use a key or the ssh-agent; a security officer can allow passwords (enclave policy set --allow-password-login on)',
-      });
+      throw new ConsoleError(
+        'FORBIDDEN',
+        `${name} logs in with a password, and the site policy does not allow it`,
+        {
+          hint: 'use a key or the ssh-agent; a security officer can allow passwords (enclave policy set --allow-password-login on)',
+        },
+      );
     }
     return password;
   }
@@ -342,6 +349,121 @@ export class HostInventory {
     return this.eachHost(rows, options.concurrency, (row) => this.runOne(row, command, options));
   }
 
+  /**
+   * Copies one workstation file to each host over SFTP, `concurrency` at a time. The file is hashed
+   * here first (a missing or unreadable file refuses before any host is contacted); each host's copy
+   * must hash the same before it takes the target name.
+   */
+  async upload(
+    names: readonly string[],
+    options: {
+      localPath: string;
+      remotePath: string;
+      mode?: number | undefined;
+      concurrency: number;
+      signal?: AbortSignal;
+      onProgress?: OnTransferProgress;
+    },
+  ): Promise<{ sha256: string; bytes: number; results: TransferRow[] }> {
+    const rows = names.map((n) => this.row(n));
+    const { size } = await stat(options.localPath).catch(() => {
+      throw new ConsoleError('NOT_FOUND', `there is no file ${options.localPath} on this workstation`);
+    });
+    const digest = await hashLocal(options.localPath, options.signal);
+    if (options.signal) setMaxListeners(rows.length + 10, options.signal);
+    const results = await this.eachHost(rows, options.concurrency, (row) =>
+      this.transferOne(
+        row,
+        options.localPath,
+        options.remotePath,
+        (session, onProgress) =>
+          uploadFile(session, {
+            localPath: options.localPath,
+            remotePath: options.remotePath,
+            host: row.name,
+            ...(options.mode !== undefined ? { mode: options.mode } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            onProgress,
+          }),
+        options.onProgress,
+      ),
+    );
+    return { sha256: digest, bytes: size, results };
+  }
+
+  /** Copies one file from a host to the workstation, checked against the hash the host computes. */
+  async download(
+    name: string,
+    options: {
+      remotePath: string;
+      localPath: string;
+      overwrite: boolean;
+      signal?: AbortSignal;
+      onProgress?: OnTransferProgress;
+    },
+  ): Promise<TransferRow> {
+    const row = this.row(name);
+    if (!options.overwrite && existsSync(options.localPath)) {
+      throw new ConsoleError('CONFLICT', `${options.localPath} already exists on this workstation`, {
+        hint: 'choose another path, or allow overwriting it',
+      });
+    }
+    return this.transferOne(
+      row,
+      options.localPath,
+      options.remotePath,
+      (session, onProgress) =>
+        downloadFile(session, {
+          remotePath: options.remotePath,
+          localPath: options.localPath,
+          host: row.name,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onProgress,
+        }),
+      options.onProgress,
+    );
+  }
+
+  /** One host's transfer as a result row: a failure is reported in the row, never thrown. */
+  private async transferOne(
+    row: Row,
+    localPath: string,
+    remotePath: string,
+    transfer: (
+      session: SshSession,
+      onProgress: (p: TransferProgress) => void,
+    ) => Promise<{ bytes: number; sha256: string }>,
+    onProgress: OnTransferProgress | undefined,
+  ): Promise<TransferRow> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const done = await this.pool.with(this.target(row), (session) =>
+        transfer(session, (p) => onProgress?.(row.name, p)),
+      );
+      return {
+        host: row.name,
+        localPath,
+        remotePath,
+        bytes: done.bytes,
+        sha256: done.sha256,
+        durationMs: elapsed(),
+        error: null,
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        host: row.name,
+        localPath,
+        remotePath,
+        bytes: 0,
+        sha256: null,
+        durationMs: elapsed(),
+        error: message,
+      };
+    }
+  }
+
   private async runOne(
     row: Row,
     command: string,
@@ -389,5 +511,8 @@ export class HostInventory {
     }
   }
 }
+
+type TransferRow = z.infer<typeof TransferResultRow>;
+type OnTransferProgress = (host: string, progress: TransferProgress) => void;
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
