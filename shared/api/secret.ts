@@ -46,7 +46,9 @@ export function redact(schema: z.ZodType | undefined, value: unknown, depth = 0)
     const shape = s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      out[key] = SECRET_NAME.test(key) ? REDACTED : redact(shape?.[key], v, depth + 1);
+      // A yes/no is never a secret, whatever its name (allowPasswordLogin).
+      out[key] =
+        SECRET_NAME.test(key) && typeof v !== 'boolean' ? REDACTED : redact(shape?.[key], v, depth + 1);
     }
     return out;
   }

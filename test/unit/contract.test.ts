@@ -76,7 +76,11 @@ describe('the contract', () => {
       }
       if (s instanceof z.ZodObject) {
         for (const [key, field] of Object.entries(s.shape as Record<string, z.ZodType>)) {
-          if (SECRET_NAME.test(key) && !isSecret(field)) unmarked.push(`${where}.${key}`);
+          // A yes/no is never a secret, whatever its name (redact() keeps booleans too).
+          const bare =
+            field instanceof z.ZodOptional || field instanceof z.ZodDefault ? field.unwrap() : field;
+          if (SECRET_NAME.test(key) && !isSecret(field) && !(bare instanceof z.ZodBoolean))
+            unmarked.push(`${where}.${key}`);
           visit(field, `${where}.${key}`);
         }
       }
@@ -120,13 +124,22 @@ describe('redaction', () => {
 
   it('redacts secret-looking names even without a schema', () => {
     expect(
-      redact(undefined, { token: 't', privateKey: 'p', clientSecret: 's', pin: '1234', name: 'x' }),
+      redact(undefined, {
+        token: 't',
+        privateKey: 'p',
+        clientSecret: 's',
+        pin: '1234',
+        name: 'x',
+        allowPasswordLogin: true,
+      }),
     ).toEqual({
       token: REDACTED,
       privateKey: REDACTED,
       clientSecret: REDACTED,
       pin: REDACTED,
       name: 'x',
+      // A yes/no is kept: the ledger must say what a policy change was.
+      allowPasswordLogin: true,
     });
   });
 
