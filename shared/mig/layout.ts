@@ -128,6 +128,12 @@ export interface NamedLayoutEntry {
   devices: 'all' | number[];
   /** Catalogue models it is limited to (a mig-parted device-filter); absent: any model. */
   models?: GpuModelKey[];
+  /**
+   * A mig-parted `device-filter` exactly as imported (`0x20B010DE`, optionally `:<subsystem>`).
+   * When present, `models` holds the catalogue models its IDs name (possibly none: an ID the
+   * catalogue does not know matches no GPU) and export writes these strings back unchanged.
+   */
+  pciDeviceFilter?: string[];
   layout: MigLayout;
 }
 
