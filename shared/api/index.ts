@@ -1,5 +1,6 @@
 import { defineApi } from './define';
 import { auditProcedures } from './audit';
+import { gpuProcedures } from './gpu';
 import { hostProcedures } from './hosts';
 import { inventoryProcedures } from './inventory';
 import { operatorProcedures } from './operators';
@@ -16,6 +17,7 @@ export const api = defineApi([
   ...policyProcedures,
   ...auditProcedures,
   ...hostProcedures,
+  ...gpuProcedures,
   ...inventoryProcedures,
   ...terminalProcedures,
 ]);
@@ -26,6 +28,7 @@ export * from './define';
 export * from './common';
 export * from './secret';
 export * from './audit';
+export * from './gpu';
 export * from './hosts';
 export * from './inventory';
 export * from './operators';

@@ -2,6 +2,8 @@ import { ConsoleError } from '../../../shared/errors';
 import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
+import { FleetApplier } from '../gpu/fleet';
+import { MigService, type Journal } from '../gpu/mig';
 import type { HostInventory } from '../hosts';
 import {
   getRecording,
@@ -12,6 +14,7 @@ import {
 } from '../hosts/recording';
 import { Terminals } from '../hosts/terminal';
 import { operatorRow, sessionView, type Identity } from '../identity';
+import type { Session } from '../identity/session';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock';
@@ -62,6 +65,41 @@ function ledgerSigner(s: CoreServices) {
 export function createHandlers(s: CoreServices): Handlers {
   const hosts = s.hosts;
   const terminals = new Terminals({ db: s.db, dataDir: s.dataDir, hosts, clock: s.clock });
+  const mig = new MigService({ db: s.db, hosts, clock: s.clock });
+  const fleet = new FleetApplier({ db: s.db, hosts, clock: s.clock, mig });
+  /** Ledger entries a long action writes as it goes (plan, steps), as the operator who started it. */
+  const journalFor =
+    (session: Session | null, transport: string): Journal =>
+    ({ procedure, target, input, planDigest }) =>
+      s.ledger.append({
+        time: s.clock.now().toISOString(),
+        operator: session
+          ? {
+              subject: session.name,
+              displayName: session.displayName,
+              roles: session.roles,
+              method: session.method,
+            }
+          : null,
+        procedure,
+        target,
+        input,
+        ...(planDigest ? { planDigest } : {}),
+        outcome: 'ok',
+        error: null,
+        durationMs: 0,
+        transport,
+      });
+  const mayForce = (session: Session | null, force: boolean) => {
+    if (force && !session?.roles.includes('admin'))
+      throw new ConsoleError(
+        'FORBIDDEN',
+        'only an administrator may apply a MIG layout while GPU processes run',
+        {
+          hint: 'stop the processes on those GPUs, or ask an administrator',
+        },
+      );
+  };
   const signedIn = (session: { name: string } | null) => {
     if (!session) throw new ConsoleError('UNAUTHENTICATED', 'sign in first');
     return session.name;
@@ -180,6 +218,38 @@ export function createHandlers(s: CoreServices): Handlers {
     },
     'hosts.list': () => hosts.list(),
     'hosts.add': (input) => hosts.add(input),
+    'gpu.layouts': () => mig.layouts(),
+    'gpu.state': ({ host }) => mig.state(host),
+    'gpu.plan': async ({ host, gpus, layout, force }) => ({
+      host,
+      gpus: (await mig.plan(host, { gpus, layout, force })).rows,
+    }),
+    'gpu.apply': ({ host, gpus, layout, force }, { session, connection, signal, emit }) => {
+      mayForce(session, force);
+      return mig.apply(host, {
+        gpus,
+        layout,
+        force,
+        operator: signedIn(session),
+        journal: journalFor(session, connection.transport),
+        signal,
+        onProgress: emit,
+      });
+    },
+    'gpu.fleetApply': (input, { session, connection, signal, emit }) => {
+      const context = {
+        operator: signedIn(session),
+        journal: journalFor(session, connection.transport),
+        signal,
+        emit,
+      };
+      if ('resume' in input) return fleet.resume(input.resume, context);
+      mayForce(session, input.force);
+      return fleet.start(input, context);
+    },
+    'gpu.fleetRuns': ({ limit }) => fleet.runs(limit),
+    'gpu.importMigParted': ({ yaml }, { session }) => mig.importMigParted(yaml, signedIn(session)),
+    'gpu.exportMigParted': (input) => mig.exportMigParted(input),
     'policy.get': () => sitePolicy(s.db),
     'policy.set': (change) => setSitePolicy(s.db, change),
     'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal, emit }) => {

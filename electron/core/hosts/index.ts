@@ -10,7 +10,7 @@ import type { Db, SecretsVault } from '../store';
 import { sitePolicy } from '../policy';
 import { discoverHost } from './discovery';
 import { SshPool } from './pool';
-import { connectSsh, type SshSession, type SshTarget } from './ssh';
+import { connectSsh, type CommandResult, type SshSession, type SshTarget } from './ssh';
 import { downloadFile, hashLocal, uploadFile, type TransferProgress } from './transfer';
 
 export { fingerprint, decideHostKey, FINGERPRINT, type HostKeyDecision } from './host-key';
@@ -90,6 +90,32 @@ export class HostInventory {
         this.dedicated.delete(session);
         session.close();
       },
+    };
+  }
+
+  /**
+   * Runs commands on one host through the pool (reconnecting with backoff after a dropped link);
+   * a host that cannot be reached throws. For capabilities that drive a host step by step (MIG).
+   */
+  commandRunner(
+    name: string,
+    defaults: { timeoutMs: number } = { timeoutMs: 120_000 },
+  ): {
+    run(command: string, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<CommandResult>;
+  } {
+    const row = this.row(name);
+    return {
+      run: (command, options = {}) =>
+        this.pool.with(this.target(row), async (session) => {
+          const result = await session.exec(command, {
+            timeoutMs: options.timeoutMs ?? defaults.timeoutMs,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          this.db
+            .prepare('UPDATE hosts SET last_seen_at = ? WHERE id = ?')
+            .run(this.clock.now().toISOString(), row.id);
+          return result;
+        }),
     };
   }
 

@@ -196,6 +196,54 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts RENAME COLUMN login TO auth;
     `,
   },
+  {
+    version: 9,
+    name: 'MIG layouts, applied layouts and fleet runs',
+    sql: `
+      -- Layouts the site defined or imported from nvidia-mig-parted (built-in ones live in code).
+      CREATE TABLE mig_layouts (
+        name        TEXT PRIMARY KEY,
+        source      TEXT NOT NULL CHECK (source IN ('mig-parted', 'site')),
+        description TEXT NOT NULL,
+        entries     TEXT NOT NULL,                -- JSON NamedLayoutEntry[]
+        created_at  TEXT NOT NULL,
+        created_by  TEXT NOT NULL
+      ) STRICT;
+
+      -- The layout last applied to each GPU, with placements: what drift is measured against.
+      CREATE TABLE mig_applied (
+        host_id     INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+        gpu_index   INTEGER NOT NULL,
+        gpu_uuid    TEXT NOT NULL,
+        layout_name TEXT,                         -- null for a layout given inline
+        layout      TEXT NOT NULL,                -- JSON MigLayout as read back after applying
+        applied_at  TEXT NOT NULL,
+        applied_by  TEXT NOT NULL,
+        PRIMARY KEY (host_id, gpu_index)
+      ) STRICT;
+
+      -- Fleet applies, host by host, so one interrupted can be resumed where it stopped.
+      CREATE TABLE mig_fleet_runs (
+        id          TEXT PRIMARY KEY,             -- f-<hex>
+        layout_name TEXT NOT NULL,
+        request     TEXT NOT NULL,                -- JSON: selection and options as given
+        status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'stopped', 'interrupted')),
+        started_at  TEXT NOT NULL,
+        started_by  TEXT NOT NULL,
+        finished_at TEXT,
+        note        TEXT
+      ) STRICT;
+      CREATE TABLE mig_fleet_hosts (
+        run_id      TEXT NOT NULL REFERENCES mig_fleet_runs(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,             -- 0 is the canary
+        host        TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'skipped')),
+        result      TEXT,                         -- JSON per-GPU outcomes
+        finished_at TEXT,
+        PRIMARY KEY (run_id, host)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
