@@ -1,7 +1,7 @@
 // Pure command handling of the simulated nvidia-smi: (state, argv) -> {stdout, stderr, exitCode, state}.
 // Every message and format cites its mig.md section. Real nvidia-smi writes its errors to stdout as
 // well (§5.9 leaves it open), so everything goes to stdout except usage errors.
-import { giProfile, gpuModel } from './catalogue';
+import { giProfile } from './catalogue';
 import type { GiProfile, GpuModel } from './catalogue';
 import {
   autoPlacement,
@@ -14,10 +14,13 @@ import {
   placementProblem,
 } from './geometry';
 import type { CiProfile } from './geometry';
+import { MIB, ciProfileOf, memoryUsedMiB, migDeviceViews, migDevices, modelOf, profileMiB } from './devices';
 import { formatLci, formatLcip, formatLgi, formatLgip, formatLgippLine, pad2 } from './format';
 import type { LcipRow, LciRow, LgiRow, LgipRow } from './format';
+import { CONF_COMPUTE_HELP, MIG_HELP, topLevelHelp } from './help';
 import { migUuid } from './state';
-import type { ComputeInstance, GpuInstance, GpuState, HostState } from './state';
+import type { GpuInstance, GpuState, HostState } from './state';
+import { ctime, formatStatusTable } from './status-table';
 
 export interface SmiResult {
   stdout: string;
@@ -34,8 +37,6 @@ export interface SmiContext {
 /** Exit codes: 6 for "not found"/"not supported" listings and 255 for failed resets were observed
  * (mig.md §5.14, §6, §10.1); other failures are only known to be non-zero, so they use 255 too. */
 export const EXIT = { ok: 0, usage: 2, notFound: 6, failed: 255 } as const;
-
-const MIB = 1024 * 1024;
 
 class Output {
   readonly out: string[] = [];
@@ -62,7 +63,7 @@ function usageError(state: HostState): SmiResult {
 // ---------------------------------------------------------------------------------------------
 // Argument parsing
 
-interface OptionSpec {
+export interface OptionSpec {
   names: string[];
   key: string;
   /** 'flag' takes nothing, 'value' one argument, 'optional' one unless the next token is an option. */
@@ -98,7 +99,9 @@ function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): Pa
   return parsed;
 }
 
-const TOP_OPTIONS: OptionSpec[] = [
+/** Top-level options the simulator accepts (help.ts lists every one). */
+export const TOP_OPTIONS: readonly OptionSpec[] = [
+  { names: ['-h', '--help'], key: 'help', kind: 'flag' },
   { names: ['-L', '--list-gpus'], key: 'list', kind: 'flag' },
   { names: ['-q', '--query'], key: 'query', kind: 'flag' },
   { names: ['-x', '--xml-format'], key: 'xml', kind: 'flag' },
@@ -110,7 +113,9 @@ const TOP_OPTIONS: OptionSpec[] = [
   { names: ['--format'], key: 'format', kind: 'value' },
 ];
 
-const MIG_OPTIONS: OptionSpec[] = [
+/** `nvidia-smi mig` options the simulator accepts (mig.md §5.1; help.ts lists every one). */
+export const MIG_OPTIONS: readonly OptionSpec[] = [
+  { names: ['-h', '--help'], key: 'help', kind: 'flag' },
   { names: ['-i', '--id'], key: 'id', kind: 'value' },
   { names: ['-gi', '--gpu-instance-id'], key: 'gi', kind: 'value' },
   { names: ['-ci', '--compute-instance-id'], key: 'ci', kind: 'value' },
@@ -169,27 +174,6 @@ function noDevices(state: HostState): SmiResult {
 // ---------------------------------------------------------------------------------------------
 // Shared lookups
 
-function modelOf(gpu: GpuState): GpuModel | null {
-  return gpu.modelKey ? gpuModel(gpu.modelKey) : null;
-}
-
-function profileMiB(state: HostState, p: GiProfile): number {
-  return state.memoryFlavour === 'alt' ? p.altMemoryMiB : p.memoryMiB;
-}
-
-function ciProfileOf(model: GpuModel, gi: GpuInstance, ci: ComputeInstance): CiProfile | undefined {
-  const gp = giProfile(model, gi.profileId);
-  return gp ? ciProfiles(model, gp).find((c) => c.id === ci.profileId) : undefined;
-}
-
-/** MIG devices of a GPU in `-L` order: GI ID, then CI ID (mig.md §4.6). */
-function migDevices(gpu: GpuState): { gi: GpuInstance; ci: ComputeInstance }[] {
-  if (!gpu.migCurrent) return [];
-  return [...gpu.gis]
-    .sort((a, b) => a.id - b.id)
-    .flatMap((gi) => [...gi.cis].sort((a, b) => a.id - b.id).map((ci) => ({ gi, ci })));
-}
-
 function enabledWord(on: boolean): string {
   return on ? 'Enabled' : 'Disabled';
 }
@@ -203,6 +187,7 @@ export function runNvidiaSmi(state: HostState, argv: readonly string[], ctx: Smi
   if (argv[0] === 'conf-compute') return runConfCompute(next, argv.slice(1));
   const parsed = parseOptions(argv, TOP_OPTIONS);
   if (!parsed) return usageError(state);
+  if (parsed.has('help')) return help(state, topLevelHelp(state.driverVersion));
   const gpus = selectGpus(next, str(parsed, 'id'));
   if (!gpus) return noDevices(state);
   if (parsed.has('mig')) return setMigMode(next, gpus, str(parsed, 'mig') ?? '');
@@ -213,8 +198,20 @@ export function runNvidiaSmi(state: HostState, argv: readonly string[], ctx: Smi
   if (parsed.has('queryApps'))
     return queryApps(next, gpus, str(parsed, 'queryApps') ?? '', str(parsed, 'format'));
   if (parsed.has('query')) return parsed.has('xml') ? queryXml(next, gpus, ctx) : queryText(next, gpus, ctx);
-  // The default status table (mig.md §5.15) is not simulated yet.
-  return usageError(state);
+  // -x without -q, or a bare `--format`, is not a table request.
+  if (parsed.size > (parsed.has('id') ? 1 : 0)) return usageError(state);
+  return statusTable(next, gpus, ctx);
+}
+
+function help(state: HostState, text: string): SmiResult {
+  return { stdout: text, stderr: '', exitCode: EXIT.ok, state };
+}
+
+/** `nvidia-smi [-i N]`: the status table (mig.md §5.15; layouts in status-table.ts). */
+function statusTable(state: HostState, gpus: GpuState[], ctx: SmiContext): SmiResult {
+  const o = new Output();
+  for (const l of formatStatusTable(state, gpus, ctx.now)) o.line(l);
+  return o.result(state, EXIT.ok);
 }
 
 /** `nvidia-smi -L` (mig.md §5.2). */
@@ -238,10 +235,6 @@ function listGpus(state: HostState, gpus: GpuState[]): SmiResult {
 interface CsvField {
   unit?: 'MiB';
   value: (gpu: GpuState, state: HostState) => string | number;
-}
-
-function memoryUsedMiB(gpu: GpuState): number {
-  return gpu.processes.reduce((s, p) => s + p.usedMiB, 0);
 }
 
 /** `--query-gpu` fields (mig.md §5.3); MIG fields print `[N/A]` on GPUs without MIG. */
@@ -341,17 +334,6 @@ function queryApps(state: HostState, gpus: GpuState[], spec: string, format: str
 // ---------------------------------------------------------------------------------------------
 // -q and -q -x (mig.md §5.4)
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** C `ctime()` form, as nvidia-smi prints its timestamp (UTC here). */
-function ctime(d: Date): string {
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(
-    d.getUTCMinutes(),
-  )}:${two(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
-}
-
 /** `-q` key/value line: values start at column 42 whatever the indent. */
 function kv(indent: number, key: string, value: string): string {
   return `${' '.repeat(indent)}${key}`.padEnd(42) + `: ${value}`;
@@ -380,7 +362,7 @@ function queryText(state: HostState, gpus: GpuState[], ctx: SmiContext): SmiResu
     o.line('    MIG Mode');
     o.line(kv(8, 'Current', current));
     o.line(kv(8, 'Pending', pending));
-    // The text "MIG Devices" section's layout was never captured (mig.md §5.4 [U]); omitted.
+    queryTextMigDevices(o, state, gpu);
     o.line(kv(4, 'GPU UUID', gpu.uuid));
     o.line('    PCI');
     o.line(kv(8, 'Bus Id', gpu.busId));
@@ -391,6 +373,39 @@ function queryText(state: HostState, gpus: GpuState[], ctx: SmiContext): SmiResu
     o.line('');
   }
   return o.result(state, EXIT.ok);
+}
+
+/**
+ * The text `-q` "MIG Devices" section. Its layout was never captured (mig.md §5.4 [U]): this one follows
+ * the XML `<mig_devices>` elements (same values, same order) with kv()'s columns, and prints
+ * `MIG Devices : None` where the XML holds `None`.
+ */
+function queryTextMigDevices(o: Output, state: HostState, gpu: GpuState): void {
+  const devices = migDeviceViews(state, gpu);
+  if (devices.length === 0) {
+    o.line(kv(4, 'MIG Devices', 'None'));
+    return;
+  }
+  o.line('    MIG Devices');
+  for (const d of devices) {
+    o.line('        MIG Device');
+    o.line(kv(12, 'Index', String(d.index)));
+    o.line(kv(12, 'GPU Instance ID', String(d.gi.id)));
+    o.line(kv(12, 'Compute Instance ID', String(d.ci.id)));
+    o.line('            Device Attributes');
+    o.line('                Shared');
+    o.line(kv(20, 'Multiprocessor count', String(d.multiprocessors)));
+    o.line(kv(20, 'Copy Engine count', String(d.copyEngines)));
+    o.line(kv(20, 'Encoder count', String(d.encoders)));
+    o.line(kv(20, 'Decoder count', String(d.decoders)));
+    o.line(kv(20, 'OFA count', String(d.ofa)));
+    o.line(kv(20, 'JPG count', String(d.jpeg)));
+    o.line('            FB Memory Usage');
+    o.line(kv(16, 'Total', `${d.totalMiB} MiB`));
+    o.line(kv(16, 'Reserved', '0 MiB'));
+    o.line(kv(16, 'Used', `${d.usedMiB} MiB`));
+    o.line(kv(16, 'Free', `${d.freeMiB} MiB`));
+  }
 }
 
 function xmlEscape(s: string): string {
@@ -408,7 +423,6 @@ function queryXml(state: HostState, gpus: GpuState[], ctx: SmiContext): SmiResul
   o.line(`\t<cuda_version>${state.cudaVersion}</cuda_version>`);
   o.line(`\t<attached_gpus>${state.gpus.length}</attached_gpus>`);
   for (const gpu of gpus) {
-    const model = modelOf(gpu);
     const [current, pending] = migModeWords(gpu);
     const used = memoryUsedMiB(gpu);
     o.line(`\t<gpu id="${gpu.busId}">`);
@@ -418,43 +432,37 @@ function queryXml(state: HostState, gpus: GpuState[], ctx: SmiContext): SmiResul
     o.line(`\t\t\t<current_mig>${current}</current_mig>`);
     o.line(`\t\t\t<pending_mig>${pending}</pending_mig>`);
     o.line('\t\t</mig_mode>');
-    const devices = model ? migDevices(gpu) : [];
-    if (devices.length === 0 || !model) {
+    const devices = migDeviceViews(state, gpu);
+    if (devices.length === 0) {
       o.line('\t\t<mig_devices>');
       o.line('\t\t\tNone');
       o.line('\t\t</mig_devices>');
     } else {
       o.line('\t\t<mig_devices>');
-      devices.forEach(({ gi, ci }, n) => {
-        const gp = giProfile(model, gi.profileId);
-        const cp = ciProfileOf(model, gi, ci);
-        const totalMiB = gp ? profileMiB(state, gp) : 0;
-        const usedBytes =
-          gi.overheadBytes +
-          gpu.processes.filter((p) => p.giId === gi.id).reduce((s, p) => s + p.usedMiB * MIB, 0);
+      for (const d of devices) {
         o.line('\t\t\t<mig_device>');
-        o.line(`\t\t\t\t<index>${n}</index>`);
-        o.line(`\t\t\t\t<gpu_instance_id>${gi.id}</gpu_instance_id>`);
-        o.line(`\t\t\t\t<compute_instance_id>${ci.id}</compute_instance_id>`);
+        o.line(`\t\t\t\t<index>${d.index}</index>`);
+        o.line(`\t\t\t\t<gpu_instance_id>${d.gi.id}</gpu_instance_id>`);
+        o.line(`\t\t\t\t<compute_instance_id>${d.ci.id}</compute_instance_id>`);
         o.line('\t\t\t\t<device_attributes>');
         o.line('\t\t\t\t\t<shared>');
-        o.line(`\t\t\t\t\t\t<multiprocessor_count>${cp?.multiprocessors ?? 0}</multiprocessor_count>`);
-        o.line(`\t\t\t\t\t\t<copy_engine_count>${gp?.copyEngines ?? 0}</copy_engine_count>`);
-        o.line(`\t\t\t\t\t\t<encoder_count>${gp?.encoders ?? 0}</encoder_count>`);
-        o.line(`\t\t\t\t\t\t<decoder_count>${gp?.decoders ?? 0}</decoder_count>`);
-        o.line(`\t\t\t\t\t\t<ofa_count>${gp?.ofaEngines ?? 0}</ofa_count>`);
-        o.line(`\t\t\t\t\t\t<jpg_count>${gp?.jpegEngines ?? 0}</jpg_count>`);
+        o.line(`\t\t\t\t\t\t<multiprocessor_count>${d.multiprocessors}</multiprocessor_count>`);
+        o.line(`\t\t\t\t\t\t<copy_engine_count>${d.copyEngines}</copy_engine_count>`);
+        o.line(`\t\t\t\t\t\t<encoder_count>${d.encoders}</encoder_count>`);
+        o.line(`\t\t\t\t\t\t<decoder_count>${d.decoders}</decoder_count>`);
+        o.line(`\t\t\t\t\t\t<ofa_count>${d.ofa}</ofa_count>`);
+        o.line(`\t\t\t\t\t\t<jpg_count>${d.jpeg}</jpg_count>`);
         o.line('\t\t\t\t\t</shared>');
         o.line('\t\t\t\t</device_attributes>');
         // NVML reports bytes; each figure is rounded to MiB on its own, so used + free can exceed total.
         o.line('\t\t\t\t<fb_memory_usage>');
-        o.line(`\t\t\t\t\t<total>${totalMiB} MiB</total>`);
+        o.line(`\t\t\t\t\t<total>${d.totalMiB} MiB</total>`);
         o.line('\t\t\t\t\t<reserved>0 MiB</reserved>');
-        o.line(`\t\t\t\t\t<used>${Math.round(usedBytes / MIB)} MiB</used>`);
-        o.line(`\t\t\t\t\t<free>${Math.round((totalMiB * MIB - usedBytes) / MIB)} MiB</free>`);
+        o.line(`\t\t\t\t\t<used>${d.usedMiB} MiB</used>`);
+        o.line(`\t\t\t\t\t<free>${d.freeMiB} MiB</free>`);
         o.line('\t\t\t\t</fb_memory_usage>');
         o.line('\t\t\t</mig_device>');
-      });
+      }
       o.line('\t\t</mig_devices>');
     }
     o.line(`\t\t<uuid>${gpu.uuid}</uuid>`);
@@ -581,6 +589,7 @@ function resetGpus(state: HostState, gpus: GpuState[]): SmiResult {
 // conf-compute (mig.md §9.2)
 
 function runConfCompute(state: HostState, argv: readonly string[]): SmiResult {
+  if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) return help(state, CONF_COMPUTE_HELP);
   const o = new Output();
   if (argv.length === 1 && (argv[0] === '-f' || argv[0] === '--get-cc-feature')) {
     const on = state.gpus.some((g) => g.ccMode === 'on' || g.ccMode === 'devtools');
@@ -608,6 +617,7 @@ interface MigRequest {
 function runMig(state: HostState, argv: readonly string[]): SmiResult {
   const parsed = parseOptions(argv, MIG_OPTIONS);
   if (!parsed) return usageError(state);
+  if (parsed.has('help')) return help(state, MIG_HELP);
   const actions = MIG_ACTIONS.filter((a) => parsed.has(a));
   if (actions.length !== 1) return usageError(state);
   const giIds = idList(str(parsed, 'gi'));

@@ -125,12 +125,13 @@ const CI_ID_BY_SLICES: Record<number, number> = { 1: 0, 2: 1, 3: 2, 4: 3, 7: 4 }
 /**
  * CI profiles of a GI. The full-GI CI uses the GI's default CI profile; smaller ones are
  * `<k>c.<GI>` for k in 1, 2, 3 (and 4 in a 7g) below the GI's slices (§3.2: a 3g offers
- * 1c/2c/3g, a 7g 1c/2c/3c/4c/7c). A 4g is assumed to offer 1c/2c/4g [I]. A sub-GI CI has
- * k x the plain 1g profile's SMs (A100 3g: 14/28/42; H100 1c.3g: 16, §5.15) [I].
+ * 1c/2c/3g, a 7g 1c/2c/3c/4c/7c). A 4g offers 1c/2c/3c/4g as real drivers do: `3c.4g.*` is CI
+ * profile 2 with one instance, 3 slices placed at 0 (the console's catalogue offers the same).
+ * A sub-GI CI has k x the plain 1g profile's SMs (A100 3g: 14/28/42; H100 1c.3g: 16, §5.15) [I].
  */
 export function ciProfiles(model: GpuModel, giProfileInfo: GiProfile): CiProfile[] {
   const c = giProfileInfo.computeSlices;
-  const sizes = c === 7 ? [1, 2, 3, 4] : c === 4 ? [1, 2] : c === 3 ? [1, 2] : c === 2 ? [1] : [];
+  const sizes = c === 7 ? [1, 2, 3, 4] : c === 4 ? [1, 2, 3] : c === 3 ? [1, 2] : c === 2 ? [1] : [];
   const oneG = model.profiles.find(
     (p) => p.computeSlices === 1 && p.memorySlices === 1 && !p.hasMediaExtensions,
   );

@@ -35,6 +35,8 @@ export interface GpuProcess {
   giId: number | null;
   ciId: number | null;
   usedMiB: number;
+  /** Type column of the default table (`C` compute, `G` graphics, `C+G`); missing = `C`. */
+  type?: 'C' | 'G' | 'C+G';
 }
 
 export interface GpuState {
@@ -54,6 +56,32 @@ export interface GpuState {
   ccMode: CcMode | null;
   gis: GpuInstance[];
   processes: GpuProcess[];
+  // Sensor and board values only the default table (mig.md §5.15) shows. The simulator does not model
+  // them; they are optional so older state files stay readable, and a missing field takes the default
+  // noted (status-table.ts applies them).
+  /** Fan speed in percent; missing or null = `N/A` (passively cooled data-centre boards). */
+  fanPercent?: number | null;
+  /** Missing = 34 (C). */
+  temperatureC?: number;
+  /** Missing = `P0`. */
+  perfState?: string;
+  /** Missing = a tenth of the power cap, rounded. */
+  powerDrawW?: number;
+  /** Missing = the board's usual limit (status-table.ts `defaultPowerCapW`). */
+  powerCapW?: number;
+  /** ECC mode: 'unsupported' prints `N/A`. Missing = 'on'. */
+  eccMode?: 'on' | 'off' | 'unsupported';
+  /** Volatile uncorrectable ECC errors (whole GPU, MIG off). Missing = 0. */
+  eccVolatileUncorrected?: number;
+  /** GPU-Util in percent while MIG is off (with MIG on it is `N/A`, §5.4). Missing = 0. */
+  utilizationPercent?: number;
+  /** Display active (Disp.A `On`). Missing = false. */
+  displayActive?: boolean;
+  /** Memory the driver itself holds outside any GI, MiB. Missing = 0. */
+  fbOverheadMiB?: number;
+  /** BAR1 aperture per memory slice of a MIG device, MiB (may be fractional). Missing = the per-model
+   * default of status-table.ts `migBar1TotalMiB`. */
+  migBar1MiBPerSlice?: number;
 }
 
 export interface HostState {
