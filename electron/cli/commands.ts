@@ -16,6 +16,7 @@ import { openCliCore, readPassphrase, signIn } from './session';
 import { formatBytes, hostSelection, parseLabels, readText, str, withCore, type Command } from './command';
 import { POLICY_COMMANDS } from './policy-commands';
 import { TRANSFER_COMMANDS } from './transfer-commands';
+import { GPU_COMMANDS } from './gpu-commands';
 import { formatFields, formatTable } from './table';
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
@@ -664,4 +665,9 @@ async function readHostPassword(question: string): Promise<string> {
 export type { Command, CommandContext } from './command';
 
 /** Every command, in the order `enclave --help` lists them. */
-export const COMMANDS: Command[] = [...CORE_COMMANDS, ...TRANSFER_COMMANDS, ...POLICY_COMMANDS];
+export const COMMANDS: Command[] = [
+  ...CORE_COMMANDS,
+  ...TRANSFER_COMMANDS,
+  ...GPU_COMMANDS,
+  ...POLICY_COMMANDS,
+];

@@ -10,9 +10,22 @@ import { COMMANDS, type Command, type CommandContext } from './commands';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes';
 
 const GLOBAL_OPTIONS = ['data-dir', 'json', 'yes', 'help'];
-const BOOLEAN_OPTIONS = new Set(['json', 'yes', 'help', 'full', 'all', 'loopback', 'netns', 'agent']);
+const BOOLEAN_OPTIONS = new Set([
+  'json',
+  'yes',
+  'help',
+  'full',
+  'all',
+  'loopback',
+  'netns',
+  'agent',
+  'password',
+  'overwrite',
+  'recorded',
+  'force',
+]);
 /** Options that may be given more than once (`--label site=north --label rack=r7`). */
-const MULTIPLE_OPTIONS = new Set(['label']);
+const MULTIPLE_OPTIONS = new Set(['label', 'model']);
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
