@@ -12,7 +12,7 @@ import { giProfile as simGiProfile, gpuModel as simModel } from '../lab/nvidia-s
 import { ciProfiles as simCiProfiles } from '../lab/nvidia-smi/geometry';
 import { createHostState } from '../lab/nvidia-smi/state';
 import type { HostState } from '../lab/nvidia-smi/state';
-import { resolveGiId, runCommand } from '../support/mig-sim';
+import { knownCiDisagreement, resolveGiId, runCommand } from '../support/mig-sim';
 
 function model(key: string): GpuModel {
   const m = findModel(key);
@@ -532,27 +532,6 @@ function simAccepts(key: string, l: MigLayout): { ok: boolean; transcript: strin
     for (const ci of cis) if (!run(`nvidia-smi mig -i 0 -gi ${id} -cci ${ci.profile}`)) return done(false);
   }
   return done(true);
-}
-
-/**
- * Where the catalogue and the simulator are known to disagree (reported, not fixed here): the
- * simulator places a k-slice CI only at multiples of k inside its GI [I], so in a 7g GI a 4c cannot
- * sit beside a 3c, nor a 3c beside two 2c, although the catalogue's counts and slices allow both;
- * and until the simulator offers `3c.4g.*`, a 4g GI refuses it.
- */
-function knownCiDisagreement(key: string, l: MigLayout): boolean {
-  const sim = simModel(key);
-  return l.gpuInstances.some((gi) => {
-    const names = (gi.computeInstances ?? []).map((c) => c.profile);
-    const n = (k: number): number => names.filter((x) => x.startsWith(`${k}c.`)).length;
-    const simGi = sim.profiles.find((p) => p.name === gi.profile);
-    const ours = model(key).giProfiles.find((p) => p.name === gi.profile);
-    if (!simGi || !ours) return false;
-    const simOffers = simCiProfiles(sim, simGi).map((c) => c.name);
-    const weOffer = ciProfilesOf(ours).map((c) => c.name);
-    if (names.some((x) => weOffer.includes(x) && !simOffers.includes(x))) return true;
-    return simGi.computeSlices === 7 && ((n(4) >= 1 && n(3) >= 1) || (n(3) >= 1 && n(2) >= 2));
-  });
 }
 
 const candidateLayout = (m: GpuModel): fc.Arbitrary<MigLayout> =>
