@@ -192,8 +192,23 @@ export const GPU_MODELS: readonly GpuModel[] = (rawCatalogue as unknown as { gpu
   toModel,
 );
 
+/**
+ * Models of GPUs the catalogue does not list, built from what their hosts print (`nvidia-smi mig
+ * -lgip` and `-lgipp`) and remembered by key, so planning and checking work for them too.
+ */
+const HOST_READ_MODELS = new Map<GpuModelKey, GpuModel>();
+
+/** The key a GPU model read from its host goes by: its product name, marked as read from a host. */
+export function hostReadModelKey(productName: string): GpuModelKey {
+  return `host:${productName}`;
+}
+
+export function rememberHostReadModel(model: GpuModel): void {
+  HOST_READ_MODELS.set(model.key, model);
+}
+
 export function findModel(key: GpuModelKey): GpuModel | undefined {
-  return GPU_MODELS.find((m) => m.key === key);
+  return GPU_MODELS.find((m) => m.key === key) ?? HOST_READ_MODELS.get(key);
 }
 
 /**

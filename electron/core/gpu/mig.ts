@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { DriftRow, GpuApplyRow, GpuPlanRow, LayoutChoice, NamedLayoutRow } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
+import { findModel, hostReadModelKey, rememberHostReadModel } from '../../../shared/mig/catalog';
 import { describeStep } from '../../../shared/mig/commands';
 import type { GpuMigState, MigLayout, NamedLayout } from '../../../shared/mig/layout';
 import { exportMigPartedConfig, parseMigPartedConfig } from '../../../shared/mig/mig-parted';
@@ -17,7 +18,14 @@ import type { Clock } from '../clock';
 import type { HostInventory } from '../hosts';
 import { canonicalJson } from '../ledger/canonical-json';
 import type { Db } from '../store';
-import { applyMigPlan, readHostMigState, type MigJournalEvent } from './apply';
+import { applyMigPlan, readHostMigState, type MigCommandRunner, type MigJournalEvent } from './apply';
+import {
+  hostMigCapabilityCommand,
+  hostPlacementsCommand,
+  hostProfilesCommand,
+  modelFromHostOutputs,
+  parseMigCapability,
+} from './host-model';
 
 export type PlanRow = z.infer<typeof GpuPlanRow>;
 export type ApplyRow = z.infer<typeof GpuApplyRow>;
@@ -132,7 +140,9 @@ export class MigService {
   async read(host: string, signal?: AbortSignal): Promise<GpuMigState[]> {
     const runner = this.deps.hosts.commandRunner(host);
     try {
-      return await readHostMigState(runner, signal);
+      const gpus = await readHostMigState(runner, signal);
+      for (const gpu of gpus) if (gpu.model === null) gpu.model = await this.modelFromHost(runner, gpu);
+      return gpus;
     } catch (error) {
       if (error instanceof ConsoleError) throw error;
       // A ParseError names the command and line: the host's output, not the console, is at fault.
@@ -140,6 +150,25 @@ export class MigService {
         hint: 'nothing was changed; check the host’s driver with nvidia-smi there',
       });
     }
+  }
+
+  /**
+   * A MIG GPU the catalogue does not list gets a model built from its host's own profile tables
+   * (remembered by product name, so later plans and checks find it); a GPU without MIG stays null.
+   */
+  private async modelFromHost(runner: MigCommandRunner, gpu: GpuMigState): Promise<string | null> {
+    const known = findModel(hostReadModelKey(gpu.name));
+    if (known) return known.key;
+    const capability = parseMigCapability((await runner.run(hostMigCapabilityCommand(gpu.index))).stdout);
+    if (!capability?.migCapable) return null;
+    const profiles = await runner.run(hostProfilesCommand(gpu.index));
+    const placements = await runner.run(hostPlacementsCommand(gpu.index));
+    const model = modelFromHostOutputs(gpu.index, gpu.name, capability.memoryTotalMiB, {
+      profiles: profiles.stdout + profiles.stderr,
+      placements: placements.stdout + placements.stderr,
+    });
+    rememberHostReadModel(model);
+    return model.key;
   }
 
   /** The host's GPUs now, and those whose layout no longer matches the one recorded as applied. */
