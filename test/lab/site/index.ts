@@ -19,8 +19,9 @@
 // Faults (labFault) are files in `<stateDir>/hosts/<name>/faults/`, read before each command by
 // `$BASH_ENV` (sshd `SetEnv BASH_ENV=… SHLVL=1`: bash then sources it for every exec-channel
 // command; login shells other than bash don't, so there only the wrappers apply faults) and by
-// the wrappers in bin/ (which also covers PTY shells): slow, fail, drop; rotate-key, down and up
-// act on the host's sshd directly.
+// the wrappers in bin/ (which also covers PTY shells): slow, fail, drop; garble and `drop after`
+// only by the nvidia-smi wrapper, around the simulator. Those four can be aimed at some commands
+// (FaultTarget: a pattern, the Nth match). rotate-key, down and up act on the host's sshd directly.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -51,11 +52,12 @@ import {
 } from './proc';
 
 export type LabMode = 'netns' | 'loopback';
-export type FaultKind = 'slow' | 'fail' | 'drop' | 'rotate-key' | 'down' | 'up' | 'clear';
+export type FaultKind = 'slow' | 'fail' | 'drop' | 'garble' | 'rotate-key' | 'down' | 'up' | 'clear';
 export const FAULT_KINDS: readonly FaultKind[] = [
   'slow',
   'fail',
   'drop',
+  'garble',
   'rotate-key',
   'down',
   'up',
@@ -402,7 +404,11 @@ function sshdConfigText(state: LabState, host: LabHost): string {
 /** Shell functions shared by $BASH_ENV and the bin/ wrappers: apply this host's fault files. */
 function faultScript(): string {
   return `# Enclave lab: fault injection (test/lab/site). Sourced before commands on a lab host.
-# $1: the host's state dir. Files in $1/faults: slow (seconds), fail (message), drop (seconds).
+# $1: the host's state dir. Files in $1/faults: slow (seconds), fail (message), drop (seconds, or
+# "after": the nvidia-smi wrapper cuts the link once the simulator has run), garble (a line the
+# nvidia-smi wrapper inserts into the simulator's output). A fault may be targeted: <kind>.match
+# holds an extended regex the command line must match, <kind>.from/<kind>.to the matching
+# commands (counted from 1 in <kind>.seen) it fires on, 0 in .to meaning "no end".
 enclab_session_pid() {
   p=$$
   while [ "$p" -gt 1 ]; do
@@ -412,22 +418,49 @@ enclab_session_pid() {
   done
   return 1
 }
+# enclab_fault_hits KIND COMMAND: whether the fault KIND is set and applies to this command line.
+enclab_fault_hits() {
+  f="$d/$1"
+  [ -f "$f" ] || return 1
+  [ -f "$f.match" ] || [ -f "$f.from" ] || return 0
+  if [ -f "$f.match" ]; then
+    printf '%s\\n' "$2" | grep -Eq -- "$(cat "$f.match")" || return 1
+  fi
+  # Count matching commands one at a time (concurrent sessions on one host).
+  if command -v flock >/dev/null 2>&1; then exec 9>>"$f.lock"; flock 9; fi
+  n=$(( $(cat "$f.seen" 2>/dev/null || echo 0) + 1 ))
+  printf '%s\\n' "$n" >"$f.seen.$$" && mv -f "$f.seen.$$" "$f.seen"
+  exec 9>&-
+  from=$(cat "$f.from" 2>/dev/null || echo 1)
+  to=$(cat "$f.to" 2>/dev/null || echo 0)
+  [ "$n" -ge "$from" ] || return 1
+  [ "$to" -eq 0 ] || [ "$n" -le "$to" ] || return 1
+  return 0
+}
+# enclab_cut_session: kill this session's sshd child, which holds the connection (ssh exits 255).
+enclab_cut_session() {
+  s=$(enclab_session_pid)
+  [ -n "$s" ] && kill -9 "$s"
+  exit 255
+}
 enclab_apply_faults() {
   d="$1/faults"
+  c="\${2-}"
   [ -d "$d" ] || return 0
-  if [ -f "$d/slow" ]; then sleep "$(cat "$d/slow")"; fi
-  if [ -f "$d/drop" ]; then
+  if enclab_fault_hits slow "$c"; then sleep "$(cat "$d/slow")"; fi
+  if [ -f "$d/drop" ] && [ "$(cat "$d/drop")" != after ] && enclab_fault_hits drop "$c"; then
+    w=$(cat "$d/drop")
+    if [ "$w" = 0 ]; then enclab_cut_session; fi
     s=$(enclab_session_pid)
     if [ -n "$s" ]; then
       t=$(sed 's/^.*) //' /proc/$s/stat | cut -d' ' -f20)
-      w=$(cat "$d/drop")
       # Cut the connection mid-command: kill this session's sshd child once it has run a while.
       ( sleep "$w"
         [ "$(sed 's/^.*) //' /proc/$s/stat 2>/dev/null | cut -d' ' -f20)" = "$t" ] && kill -9 "$s"
       ) </dev/null >/dev/null 2>&1 &
     fi
   fi
-  if [ -f "$d/fail" ]; then
+  if enclab_fault_hits fail "$c"; then
     cat "$d/fail" >&2
     exit 1
   fi
@@ -441,26 +474,40 @@ function envScript(state: LabState, host: LabHost): string {
 if [ -z "\${ENCLAVE_LAB_FAULTS_DONE-}" ]; then
   export ENCLAVE_LAB_FAULTS_DONE=1
   . ${shQuote(path.join(state.stateDir, 'lab-faults.sh'))}
-  enclab_apply_faults ${shQuote(host.hostDir)}
+  enclab_apply_faults ${shQuote(host.hostDir)} "\${BASH_EXECUTION_STRING-}"
 fi
 `;
 }
 
 function nvidiaSmiWrapper(state: LabState, host: LabHost): string {
   const sim = path.join(state.repoRoot, 'out', 'lab', 'nvidia-smi.mjs');
+  const env = `ENCLAVE_LAB_HOST=${shQuote(host.name)} ENCLAVE_LAB_GPU_STATE=${shQuote(host.gpuStateFile)}`;
   return `#!/bin/sh
 # Enclave lab host ${host.name}: nvidia-smi is the lab simulator (out/lab/nvidia-smi.mjs).
+. ${shQuote(path.join(state.stateDir, 'lab-faults.sh'))}
 if [ -z "\${ENCLAVE_LAB_FAULTS_DONE-}" ]; then
   export ENCLAVE_LAB_FAULTS_DONE=1
-  . ${shQuote(path.join(state.stateDir, 'lab-faults.sh'))}
-  enclab_apply_faults ${shQuote(host.hostDir)}
+  enclab_apply_faults ${shQuote(host.hostDir)} "nvidia-smi $*"
 fi
 sim=${shQuote(sim)}
 if [ ! -f "$sim" ]; then
   echo 'nvidia-smi: lab simulator not built' >&2
   exit ${SIMULATOR_MISSING_EXIT}
 fi
-ENCLAVE_LAB_HOST=${shQuote(host.name)} ENCLAVE_LAB_GPU_STATE=${shQuote(host.gpuStateFile)} exec ${shQuote(process.execPath)} "$sim" "$@"
+d=${shQuote(path.join(host.hostDir, 'faults'))}
+# Faults that act on what the simulator printed: a garbled line, or the link cut once it has run.
+if [ -f "$d/garble" ] && enclab_fault_hits garble "nvidia-smi $*"; then
+  junk=$(cat "$d/garble")
+  out=$(${env} ${shQuote(process.execPath)} "$sim" "$@")
+  rc=$?
+  printf '%s\\n' "$out" | awk -v junk="$junk" 'NR == 2 { print junk } { print } END { if (NR < 2) print junk }'
+  exit $rc
+fi
+if [ -f "$d/drop" ] && [ "$(cat "$d/drop")" = after ] && enclab_fault_hits drop "nvidia-smi $*"; then
+  ${env} ${shQuote(process.execPath)} "$sim" "$@" >/dev/null 2>&1
+  enclab_cut_session
+fi
+${env} exec ${shQuote(process.execPath)} "$sim" "$@"
 `;
 }
 
@@ -885,17 +932,81 @@ export interface FaultResult {
 }
 
 /**
+ * Aims slow, fail, drop or garble at some commands only (default: every command, as before).
+ * Commands are matched by their command line as the host's shell received it (`nvidia-smi mig -i 0
+ * -cgi 9:4`), and counted per host from 1 as they match.
+ */
+export interface FaultTarget {
+  /** An extended regular expression (grep -E) the command line must match. */
+  match?: string;
+  /** Fire on the nth matching command (default 1)… */
+  nth?: number;
+  /** …and on this many in all from there (default: 1 when nth is given, else every one; Infinity: every one from nth on). */
+  count?: number;
+}
+
+const TARGETABLE: readonly FaultKind[] = ['slow', 'fail', 'drop', 'garble'];
+const TARGET_FILES = ['match', 'from', 'to', 'seen', 'lock'] as const;
+
+async function clearFault(faults: string, kind: FaultKind): Promise<void> {
+  await rm(path.join(faults, kind), { force: true });
+  for (const f of TARGET_FILES) await rm(path.join(faults, `${kind}.${f}`), { force: true });
+}
+
+async function writeFault(
+  faults: string,
+  kind: FaultKind,
+  value: string,
+  target?: FaultTarget,
+): Promise<string> {
+  await clearFault(faults, kind);
+  let aimed = '';
+  if (target && (target.match !== undefined || target.nth !== undefined || target.count !== undefined)) {
+    const from = target.nth ?? 1;
+    const count = target.count ?? (target.nth !== undefined ? 1 : Infinity);
+    if (!Number.isInteger(from) || from < 1)
+      throw new Error(`nth must be a whole number from 1 (got ${from})`);
+    if (count !== Infinity && (!Number.isInteger(count) || count < 1))
+      throw new Error(`count must be a whole number from 1, or Infinity (got ${count})`);
+    const to = count === Infinity ? 0 : from + count - 1;
+    if (target.match !== undefined)
+      await writeFile(path.join(faults, `${kind}.match`), `${target.match}\n`, { mode: 0o644 });
+    await writeFile(path.join(faults, `${kind}.from`), `${from}\n`, { mode: 0o644 });
+    await writeFile(path.join(faults, `${kind}.to`), `${to}\n`, { mode: 0o644 });
+    const which = target.match !== undefined ? `matching /${target.match}/` : 'counted';
+    aimed = ` (commands ${which}: ${to === 0 ? `number ${from} on` : from === to ? `number ${from} only` : `numbers ${from} to ${to}`})`;
+  }
+  // Written last: the fault is armed only once its target is in place.
+  await writeFile(path.join(faults, kind), `${value}\n`, { mode: 0o644 });
+  return aimed;
+}
+
+/** How many commands a targeted fault has matched on a host so far (0 before the first). */
+export async function labFaultSeen(stateDirArg: string, hostName: string, kind: FaultKind): Promise<number> {
+  const state = await readState(path.resolve(stateDirArg));
+  const host = state.hosts.find((h) => h.name === hostName);
+  if (!host) throw new Error(`no host ${hostName} in the lab`);
+  const text = await readFile(path.join(host.hostDir, 'faults', `${kind}.seen`), 'utf8').catch(() => '0');
+  return Number(text.trim()) || 0;
+}
+
+/**
  * Injects (or clears) a fault on one running host:
  *   slow [seconds=3]  every command sleeps first;  fail [message]  commands exit 1 with the message;
  *   drop [seconds=1]  the session's sshd is killed that long into each command (ssh exits 255);
+ *     0 kills it before the command runs, `after` once nvidia-smi has run (its output is lost);
+ *   garble [line]     nvidia-smi prints this line (default `@@ garbled by the enclave lab @@`) as its
+ *                     second line, the rest of its output unchanged;
  *   rotate-key        new host key, sshd restarted;  down / up  stop / start the host's sshd;
- *   clear             removes slow, fail and drop.
+ *   clear             removes slow, fail, drop and garble.
+ * slow, fail, drop and garble can be aimed at some commands only (`target`).
  */
 export async function labFault(
   stateDirArg: string,
   hostName: string,
   kind: string,
   value?: string,
+  target?: FaultTarget,
 ): Promise<FaultResult> {
   const stateDir = path.resolve(stateDirArg);
   const state = await readState(stateDir);
@@ -906,6 +1017,8 @@ export async function labFault(
   if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
     throw new Error(`unknown fault ${kind}: use one of ${FAULT_KINDS.join(', ')}`);
   }
+  if (target && !TARGETABLE.includes(kind as FaultKind))
+    throw new Error(`only ${TARGETABLE.join(', ')} can be aimed at some commands (not ${kind})`);
   const faults = path.join(host.hostDir, 'faults');
   const number = (fallback: number) => {
     const n = value === undefined ? fallback : Number(value);
@@ -916,25 +1029,37 @@ export async function labFault(
   switch (kind as FaultKind) {
     case 'slow': {
       const n = number(3);
-      await writeFile(path.join(faults, 'slow'), `${n}\n`, { mode: 0o644 });
-      result.detail = `commands sleep ${n} s first`;
+      const aimed = await writeFault(faults, 'slow', String(n), target);
+      result.detail = `commands sleep ${n} s first${aimed}`;
       break;
     }
     case 'fail': {
       const message = value ?? `${host.name}: injected failure (enclave lab)`;
-      await writeFile(path.join(faults, 'fail'), `${message}\n`, { mode: 0o644 });
-      result.detail = `commands exit 1: ${message}`;
+      const aimed = await writeFault(faults, 'fail', message, target);
+      result.detail = `commands exit 1: ${message}${aimed}`;
       break;
     }
     case 'drop': {
-      const n = number(1);
-      await writeFile(path.join(faults, 'drop'), `${n}\n`, { mode: 0o644 });
-      result.detail = `connections are cut ${n} s into each command`;
+      const n = value === 'after' ? 'after' : number(1);
+      const aimed = await writeFault(faults, 'drop', String(n), target);
+      result.detail =
+        n === 'after'
+          ? `connections are cut once nvidia-smi has run, before its output is sent${aimed}`
+          : n === 0
+            ? `connections are cut before each command runs${aimed}`
+            : `connections are cut ${n} s into each command${aimed}`;
+      break;
+    }
+    case 'garble': {
+      const line = value ?? '@@ garbled by the enclave lab @@';
+      if (line.includes('\n')) throw new Error('garble takes a single line');
+      const aimed = await writeFault(faults, 'garble', line, target);
+      result.detail = `nvidia-smi prints ${JSON.stringify(line)} as its second line${aimed}`;
       break;
     }
     case 'clear':
-      for (const f of ['slow', 'fail', 'drop']) await rm(path.join(faults, f), { force: true });
-      result.detail = 'slow, fail and drop cleared';
+      for (const f of TARGETABLE) await clearFault(faults, f);
+      result.detail = 'slow, fail, drop and garble cleared';
       break;
     case 'down':
       await stopHost(state, host);
