@@ -76,12 +76,15 @@ export async function readHostMigState(
     const r = await runner.run(command, signal ? { signal } : {});
     return r.stdout + r.stderr;
   };
-  return parseMigState({
-    gpus: await out(MIG_STATE_COMMANDS.gpus),
-    gpuInstances: await out(MIG_STATE_COMMANDS.gpuInstances),
-    computeInstances: await out(MIG_STATE_COMMANDS.computeInstances),
-    processes: await out(MIG_STATE_COMMANDS.processes),
-  });
+  // The four listings are independent reads: run them side by side (the pool allows several
+  // commands per host), since every step of an apply reads the state back.
+  const [gpus, gpuInstances, computeInstances, processes] = await Promise.all([
+    out(MIG_STATE_COMMANDS.gpus),
+    out(MIG_STATE_COMMANDS.gpuInstances),
+    out(MIG_STATE_COMMANDS.computeInstances),
+    out(MIG_STATE_COMMANDS.processes),
+  ]);
+  return parseMigState({ gpus, gpuInstances, computeInstances, processes });
 }
 
 async function readGpu(runner: MigCommandRunner, index: number): Promise<GpuMigState> {

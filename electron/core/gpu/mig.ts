@@ -379,9 +379,23 @@ export class MigService {
             },
       );
     const results: ApplyRow[] = [];
+    let lost: ApplyRow | null = null;
     for (const row of planned.rows) {
       const before = planned.states.get(row.gpu) as GpuMigState;
       const desired = planned.desired.get(row.gpu) as MigLayout;
+      if (lost) {
+        // A GPU left in a state nobody could read back (the host gone, a rollback that failed):
+        // changing more GPUs of that host would only pile on; these are left exactly as they were.
+        results.push({
+          gpu: row.gpu,
+          outcome: 'refused',
+          steps: [],
+          rollback: [],
+          finalState: before,
+          error: `not started: GPU ${lost.gpu} failed and was left as described there, so no further GPU of ${host} was changed`,
+        });
+        continue;
+      }
       const plan = {
         gpu: row.gpu,
         model: row.model ?? '',
@@ -395,6 +409,7 @@ export class MigService {
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
       results.push(result);
+      if (result.outcome === 'failed') lost = result;
       if ((result.outcome === 'applied' || result.outcome === 'unchanged') && result.finalState) {
         this.recordApplied(host, result.finalState, layoutName, options.operator);
       }
