@@ -243,7 +243,10 @@ export function createHandlers(s: CoreServices): Handlers {
         signal,
         emit,
       };
-      if ('resume' in input) return fleet.resume(input.resume, context);
+      if ('resume' in input) {
+        mayForce(session, fleet.forced(input.resume)); // resuming a forced run forces again
+        return fleet.resume(input.resume, context);
+      }
       mayForce(session, input.force);
       return fleet.start(input, context);
     },

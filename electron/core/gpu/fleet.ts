@@ -93,6 +93,16 @@ export class FleetApplier {
     return this.execute(id, request, context);
   }
 
+  /** Whether the run was started with force: resuming it applies with force again (administrators only). */
+  forced(id: string): boolean {
+    this.run(id); // NOT_FOUND for an unknown run
+    const request = this.deps.db
+      .prepare('SELECT request FROM mig_fleet_runs WHERE id = ?')
+      .pluck()
+      .get(id) as string;
+    return (JSON.parse(request) as FleetRequest).force;
+  }
+
   private async execute(
     id: string,
     request: FleetRequest,
@@ -190,7 +200,7 @@ export class FleetApplier {
 
   runs(limit: number): FleetRun[] {
     const rows = this.deps.db
-      .prepare('SELECT * FROM mig_fleet_runs ORDER BY started_at DESC, id LIMIT ?')
+      .prepare('SELECT * FROM mig_fleet_runs ORDER BY started_at DESC, rowid DESC LIMIT ?')
       .all(limit) as RunRow[];
     return rows.map((r) => this.view(r));
   }
