@@ -177,8 +177,16 @@ async function runSteps(
         const r = await runner.run(command);
         exitCode = r.exitCode;
         output = r.stdout + r.stderr;
-        if (r.exitCode !== 0)
-          error = `exited ${r.exitCode ?? 'without a status'}: ${output.trim().split('\n').slice(-2).join(' ')}`;
+        if (r.exitCode !== 0) {
+          // The last two lines that say something (nvidia-smi ends its reset failure with a blank line
+          // and a paragraph, after the line naming the GPU and the reason).
+          const said = output
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .slice(-2);
+          error = `exited ${r.exitCode ?? 'without a status'}: ${said.join(' ')}`;
+        }
       }
     } catch (e) {
       error = (e as Error).message;

@@ -340,7 +340,12 @@ export class MigService {
     const planned = await this.plan(host, options);
     const refused = planned.rows.filter((r) => !r.ok);
     if (refused.length > 0) {
-      const messages = refused.flatMap((r) => r.problems.map((p) => `GPU ${r.gpu}: ${p.message}`));
+      // Most problems already start with "GPU n"; name the GPU only where they do not.
+      const messages = refused.flatMap((r) =>
+        r.problems.map((p) =>
+          new RegExp(`^GPU ${r.gpu}\\b`).test(p.message) ? p.message : `GPU ${r.gpu}: ${p.message}`,
+        ),
+      );
       const busy = refused.some((r) => r.problems.some((p) => p.code === 'processes-running'));
       throw new ConsoleError('CONFLICT', `${host}: nothing was changed. ${messages.join('; ')}`, {
         hint: busy
