@@ -187,8 +187,10 @@ async function readState(stateDir: string): Promise<LabState> {
 
 async function writeState(state: LabState): Promise<void> {
   const file = path.join(state.stateDir, 'lab.json');
-  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  // A temporary name of its own, so writes that overlap (faults on two hosts at once) never collide.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1001,14 +1003,34 @@ export async function labFaultSeen(stateDirArg: string, hostName: string, kind: 
  *   clear             removes slow, fail, drop and garble.
  * slow, fail, drop and garble can be aimed at some commands only (`target`).
  */
-export async function labFault(
+export function labFault(
   stateDirArg: string,
   hostName: string,
   kind: string,
   value?: string,
   target?: FaultTarget,
 ): Promise<FaultResult> {
+  // One at a time per lab: each reads lab.json, changes its host and writes it back.
   const stateDir = path.resolve(stateDirArg);
+  const queued = (faultQueues.get(stateDir) ?? Promise.resolve()).then(() =>
+    injectFault(stateDir, hostName, kind, value, target),
+  );
+  faultQueues.set(
+    stateDir,
+    queued.catch(() => undefined),
+  );
+  return queued;
+}
+
+const faultQueues = new Map<string, Promise<unknown>>();
+
+async function injectFault(
+  stateDir: string,
+  hostName: string,
+  kind: string,
+  value: string | undefined,
+  target: FaultTarget | undefined,
+): Promise<FaultResult> {
   const state = await readState(stateDir);
   if (state.stoppedAt) throw new Error(`the lab in ${stateDir} is down: start one with \`lab up\``);
   const host = state.hosts.find((h) => h.name === hostName);
