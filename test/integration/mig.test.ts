@@ -1,6 +1,8 @@
 // MIG partitioning end to end: the real dispatcher (admin and operator clients), the real applier,
 // SSH to real sshd lab hosts running the nvidia-smi simulator, and the ledger. One lab of seven small
-// hosts is shared by every test; each group of tests owns its hosts (see PROFILES), in file order.
+// hosts is shared by every test; each group of tests owns its hosts (see PROFILES) and runs its tests
+// in order, side by side with the other groups. Faults are the lab's (test/lab/site labFault), aimed
+// at single commands (`-cgi`, the Nth match); a reboot is simulated by rewriting the host's state file.
 import { chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +30,7 @@ if (!ready)
 
 /** The lab's hosts, in order gpu01…gpu07: small, so each apply stays a few seconds. */
 const PROFILES: Omit<HostProfile, 'hostname'>[] = [
-  // gpu01: named layouts, re-apply, change, all GPUs, then failures and rollbacks.
+  // gpu01: named layouts, re-apply, change, all GPUs, then the host lost mid-apply.
   { gpus: [{ model: 'A100-40GB', count: 2 }], driverVersion: '535.183.01', migEnabled: true },
   // gpu02: Ampere MIG off -> on (reset), a process on GPU 1, Ampere reboot.
   {
@@ -44,7 +46,7 @@ const PROFILES: Omit<HostProfile, 'hostname'>[] = [
     migEnabled: true,
     giIdScheme: 'swappedHalves',
   },
-  // gpu04: Hopper MIG off -> on (no reset), garbled output, mig-parted configs.
+  // gpu04: garbled output, Hopper MIG off -> on (no reset), mig-parted configs, rollbacks.
   { gpus: [{ model: 'H200-141GB', count: 1 }], driverVersion: '575.51.03', migEnabled: false },
   // gpu05-07: the fleet.
   { gpus: [{ model: 'H100-80GB-SXM5', count: 1 }], driverVersion: '580.173.02', migEnabled: true },
@@ -248,7 +250,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           },
         ]);
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -273,7 +275,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         expect(since(m, 0, 'gpu.apply.step')).toEqual([]);
         expect(await gpu(0, 0)).toEqual(before);
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -310,7 +312,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
             before.gpuInstances.find((gi) => gi.start === start),
           );
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -337,102 +339,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           'applied',
         ]);
       },
-      30_000,
-    );
-
-    it.sequential(
-      'rolls back when a command fails mid-apply: the previous layout reads back, the ledger has the rollback',
-      async () => {
-        // gpu01 GPU 0 has 2× 3g.20gb. balanced keeps the one at 4-7; the 2nd -cgi fails.
-        await labFault(
-          lab.stateDir,
-          name(0),
-          'fail',
-          'Failed to create GPU instances: Unknown Error (injected)',
-          {
-            match: ' -cgi ',
-            nth: 2,
-          },
-        );
-        const m = mark();
-        const out = await operator
-          .call('gpu.apply', { host: name(0), gpus: [0], layout: { name: 'balanced' } })
-          .finally(() => labFault(lab.stateDir, name(0), 'clear'));
-        const r = out.results[0];
-        expect(r?.outcome).toBe('rolled-back');
-        expect(r?.steps.map((s) => [s.command, s.exitCode, s.ok])).toEqual([
-          [expect.stringMatching(/^nvidia-smi mig -i 0 -gi \d+ -ci 0 -dci$/), 0, true],
-          [expect.stringMatching(/^nvidia-smi mig -i 0 -gi \d+ -dgi$/), 0, true],
-          ['nvidia-smi mig -i 0 -cgi 14:0', 0, true],
-          ['nvidia-smi mig -i 0 -cgi 19:2', 1, false],
-        ]);
-        expect(r?.steps[3]?.error).toContain(
-          'exited 1: Failed to create GPU instances: Unknown Error (injected)',
-        );
-        expect(r?.rollback.map((s) => s.step.kind)).toEqual([
-          'destroy-gpu-instance',
-          'create-gpu-instance',
-          'create-compute-instance',
-          'verify',
-        ]);
-        expect(r?.rollback.every((s) => s.ok)).toBe(true);
-        expect(r?.error).toMatch(
-          /^create 1g\.5gb at slot 2: exited 1: .*The GPU was rolled back to its previous layout\.$/,
-        );
-        const now = await gpu(0, 0);
-        expect(shape(now)).toEqual(each('3g.20gb', [0, 4]));
-        expect(r?.finalState).toEqual(now);
-
-        const entries = since(m, 0);
-        expect(entries.map((e) => e.procedure)).toEqual([
-          'gpu.apply.plan',
-          ...Array<string>(4).fill('gpu.apply.step'),
-          'gpu.apply.rollback',
-          ...Array<string>(4).fill('gpu.apply.rollback-step'),
-          'gpu.apply',
-        ]);
-        expect(stepOf(entries[4] as AuditEntryView)).toMatchObject({
-          command: 'nvidia-smi mig -i 0 -cgi 19:2',
-          exitCode: 1,
-          ok: false,
-        });
-        expect(entries[5]?.input).toEqual({ reason: expect.stringContaining('exited 1'), steps: 4 });
-        expect(entries.slice(6, 10).map((e) => stepOf(e).command)).toEqual(r?.rollback.map((s) => s.command));
-        expect(entries.at(-1)?.result).toMatchObject([{ gpu: 0, outcome: 'rolled-back', rollback: 4 }]);
-      },
-      30_000,
-    );
-
-    it.sequential(
-      'rolls back when the connection drops mid-apply after the command ran (its effect found by reading back)',
-      async () => {
-        // The first -cgi on GPU 1 runs, then the link is cut before its answer arrives.
-        await labFault(lab.stateDir, name(0), 'drop', 'after', { match: ' -cgi ', nth: 1 });
-        const m = mark();
-        const out = await operator
-          .call('gpu.apply', { host: name(0), gpus: [1], layout: { name: 'balanced' } })
-          .finally(() => labFault(lab.stateDir, name(0), 'clear'));
-        const r = out.results[0];
-        expect(r?.outcome).toBe('rolled-back');
-        expect(r?.steps.at(-1)).toMatchObject({
-          command: 'nvidia-smi mig -i 1 -cgi 14:0',
-          exitCode: null,
-          ok: false,
-          error: 'the connection dropped before the command finished',
-        });
-        // It had run: the rollback destroys the 2g.10gb it made before re-creating the 3g.20gb.
-        expect(r?.rollback.map((s) => s.description)).toEqual([
-          expect.stringMatching(/^destroy 2g\.10gb at slots 0–1 \(GI \d+\)$/),
-          'create 3g.20gb at slots 0–3',
-          'create compute instance 3g.20gb in 3g.20gb at slots 0–3',
-          'verify GPU 1 reads back as planned',
-        ]);
-        expect(shape(await gpu(0, 1))).toEqual(each('3g.20gb', [0, 4]));
-        const procedures = since(m, 0).map((e) => e.procedure);
-        expect(procedures.filter((p) => p === 'gpu.apply.rollback')).toHaveLength(1);
-        expect(procedures.filter((p) => p === 'gpu.apply.rollback-step')).toHaveLength(4);
-      },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -528,7 +435,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         expect([now.migCurrent, now.migPending]).toEqual([true, true]);
         expect(shape(now)).toEqual(each('7g.80gb', [0]));
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -606,7 +513,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           'gpu.apply',
         ]);
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -642,7 +549,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           `${name(1)}: nothing was changed. GPU 1: no layout was recorded as applied to GPU 1 of ${name(1)}`,
         );
       },
-      30_000,
+      60_000,
     );
   });
 
@@ -684,7 +591,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           else expect(shape(now)).toEqual(each('3g.40gb', [0, 4]));
         }
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -740,11 +647,11 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         const after = await operator.call('gpu.state', { host: name(2) });
         expect(after.drift.map((d) => d.gpu)).toEqual([1]);
       },
-      30_000,
+      60_000,
     );
   });
 
-  group('garbled output, Hopper MIG on, mig-parted configs (gpu04, 1× H200, MIG off)', () => {
+  group('garbled output, Hopper MIG on, mig-parted configs, rollbacks (gpu04, 1× H200, MIG off)', () => {
     it.sequential(
       'reports garbled nvidia-smi output naming the host, the command and the line, and changes nothing',
       async () => {
@@ -781,7 +688,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         expect(readState(h.gpuStateFile)).toEqual(before);
         expect(since(m, 3).map((e) => [e.procedure, e.outcome])).toEqual([['gpu.apply', 'error']]);
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -800,7 +707,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         expect(r?.steps[0]?.command).toBe('nvidia-smi -i 0 -mig 1');
         expect(shape(await gpu(3, 0))).toEqual(each('7g.141gb', [0]));
       },
-      30_000,
+      60_000,
     );
 
     it.sequential(
@@ -834,7 +741,107 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         ]);
         expect(exported.yaml).toContain('      3g.71gb: 2\n');
       },
-      30_000,
+      60_000,
+    );
+
+    it.sequential(
+      'rolls back when a command fails mid-apply: the previous layout reads back, the ledger has the rollback',
+      async () => {
+        // gpu04 GPU 0 has 2× 3g.71gb (the mig-parted config). balanced keeps the one at 4-7; the 2nd -cgi fails.
+        await labFault(
+          lab.stateDir,
+          name(3),
+          'fail',
+          'Failed to create GPU instances: Unknown Error (injected)',
+          {
+            match: ' -cgi ',
+            nth: 2,
+          },
+        );
+        const m = mark();
+        const out = await operator
+          .call('gpu.apply', { host: name(3), gpus: [0], layout: { name: 'balanced' } })
+          .finally(() => labFault(lab.stateDir, name(3), 'clear'));
+        const r = out.results[0];
+        expect(r?.outcome).toBe('rolled-back');
+        expect(r?.steps.map((s) => [s.command, s.exitCode, s.ok])).toEqual([
+          [expect.stringMatching(/^nvidia-smi mig -i 0 -gi \d+ -ci 0 -dci$/), 0, true],
+          [expect.stringMatching(/^nvidia-smi mig -i 0 -gi \d+ -dgi$/), 0, true],
+          ['nvidia-smi mig -i 0 -cgi 14:0', 0, true],
+          ['nvidia-smi mig -i 0 -cgi 19:2', 1, false],
+        ]);
+        expect(r?.steps[3]?.error).toContain(
+          'exited 1: Failed to create GPU instances: Unknown Error (injected)',
+        );
+        expect(r?.rollback.map((s) => s.step.kind)).toEqual([
+          'destroy-gpu-instance',
+          'create-gpu-instance',
+          'create-compute-instance',
+          'verify',
+        ]);
+        expect(r?.rollback.every((s) => s.ok)).toBe(true);
+        expect(r?.error).toMatch(
+          /^create 1g\.18gb at slot 2: exited 1: .*The GPU was rolled back to its previous layout\.$/,
+        );
+        const now = await gpu(3, 0);
+        expect(shape(now)).toEqual(each('3g.71gb', [0, 4]));
+        expect(r?.finalState).toEqual(now);
+
+        const entries = since(m, 3);
+        expect(entries.map((e) => e.procedure)).toEqual([
+          'gpu.apply.plan',
+          ...Array<string>(4).fill('gpu.apply.step'),
+          'gpu.apply.rollback',
+          ...Array<string>(4).fill('gpu.apply.rollback-step'),
+          'gpu.apply',
+        ]);
+        expect(stepOf(entries[4] as AuditEntryView)).toMatchObject({
+          command: 'nvidia-smi mig -i 0 -cgi 19:2',
+          exitCode: 1,
+          ok: false,
+        });
+        expect(entries[5]?.input).toEqual({ reason: expect.stringContaining('exited 1'), steps: 4 });
+        expect(entries.slice(6, 10).map((e) => stepOf(e).command)).toEqual(r?.rollback.map((s) => s.command));
+        expect(entries.at(-1)?.result).toMatchObject([{ gpu: 0, outcome: 'rolled-back', rollback: 4 }]);
+      },
+      60_000,
+    );
+
+    it.sequential(
+      'rolls back when the connection drops mid-apply, before or after the command ran (found by reading back)',
+      async () => {
+        const rebuild = [
+          'create 3g.71gb at slots 0–3',
+          'create compute instance 3g.71gb in 3g.71gb at slots 0–3',
+          'verify GPU 0 reads back as planned',
+        ];
+        for (const when of ['0', 'after'] as const) {
+          // The first -cgi: the link is cut before it runs (0), or once it has run, before its answer arrives.
+          await labFault(lab.stateDir, name(3), 'drop', when, { match: ' -cgi ', nth: 1 });
+          const m = mark();
+          const out = await operator
+            .call('gpu.apply', { host: name(3), gpus: [0], layout: { name: 'balanced' } })
+            .finally(() => labFault(lab.stateDir, name(3), 'clear'));
+          const r = out.results[0];
+          expect(r?.outcome).toBe('rolled-back');
+          expect(r?.steps.at(-1)).toMatchObject({
+            command: 'nvidia-smi mig -i 0 -cgi 14:0',
+            exitCode: null,
+            ok: false,
+            error: 'the connection dropped before the command finished',
+          });
+          // What the host reads back decides the way back: once the -cgi had run, its 2g.35gb goes first.
+          expect(r?.rollback.map((s) => s.description)).toEqual(
+            when === 'after'
+              ? [expect.stringMatching(/^destroy 2g\.35gb at slots 0–1 \(GI \d+\)$/), ...rebuild]
+              : rebuild,
+          );
+          expect(shape(await gpu(3, 0))).toEqual(each('3g.71gb', [0, 4]));
+          expect(since(m, 3, 'gpu.apply.rollback')).toHaveLength(1);
+          expect(since(m, 3, 'gpu.apply.rollback-step')).toHaveLength(r?.rollback.length ?? -1);
+        }
+      },
+      60_000,
     );
   });
 
@@ -1006,7 +1013,7 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
           ['unchanged'],
         ]);
       },
-      30_000,
+      60_000,
     );
   });
 });
