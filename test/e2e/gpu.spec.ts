@@ -318,6 +318,39 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
     await expect(editor).toBeHidden();
   });
 
+  await test.step('keyboard: place GPU instances from the free cells of the slot map', async () => {
+    await card(2).getByRole('button', { name: 'Edit layout of GPU 2' }).click();
+    const editor2 = page.getByRole('region', { name: /^Layout editor: GPU 2/ });
+    await expect(editor2.getByRole('heading', { name: /^Layout editor: GPU 2/ })).toBeFocused();
+    const map2 = editor2.getByRole('group', { name: 'Slot map of GPU 2 being edited' });
+    await map2.getByRole('button', { name: 'Free slot 4: choose what to place here' }).focus();
+    await page.keyboard.press('Enter');
+    const fits = editor2.getByRole('group', { name: 'Profiles that fit at slot 4' });
+    await expect(fits.getByRole('button')).toHaveText([
+      'Place 1g.5gb at slot 4',
+      'Place 1g.5gb+me at slot 4',
+      'Place 1g.10gb at slot 4',
+      'Place 2g.10gb at slot 4',
+      'Place 3g.20gb at slot 4',
+    ]);
+    await fits.getByRole('button', { name: 'Place 3g.20gb at slot 4' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(map2.getByRole('button', { name: /^3g\.20gb at slots 4–7 with 3g\.20gb$/ })).toBeFocused();
+    await map2.getByRole('button', { name: 'Free slot 0: choose what to place here' }).focus();
+    await page.keyboard.press('Space');
+    await editor2
+      .getByRole('group', { name: 'Profiles that fit at slot 0' })
+      .getByRole('button', { name: 'Place 4g.20gb at slot 0' })
+      .click();
+    await expect(editor2.getByRole('status').filter({ hasText: 'Valid layout' })).toContainText(
+      '1× 3g.20gb, 1× 4g.20gb — 8 of 8 memory slots, 7 of 7 compute slices',
+    );
+    await expect(map2.getByRole('button', { name: /^Free slot/ })).toHaveCount(0);
+    await editor2.scrollIntoViewIfNeeded();
+    await snap(page, testInfo, 'gpu-editor-place.png');
+    await editor2.getByRole('button', { name: 'Close editor' }).click();
+  });
+
   await test.step('a named layout on GPU 1 whose third create fails: rolled back', async () => {
     const form = hostView.getByRole('form', { name: 'Apply a named layout' });
     await form.getByLabel('Named layout').selectOption('all-1g');
@@ -385,30 +418,49 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
     await expect(card(0)).toContainText('8 of 8 memory slots allocated');
   });
 
-  await test.step('fleet apply by label, listed with the recent runs', async () => {
+  await test.step('fleet apply by label: the canary fails and the run stops; resumed, it is done', async () => {
     const fleet = page.getByRole('form', { name: 'Fleet apply' });
     await fleet.getByLabel('Layout').selectOption('all-7g');
     const [key, value] = Object.entries(labHost.labels)[0] as [string, string];
     await fleet.getByLabel('Labels').fill(`${key}=${value}`);
     await expect(fleet.getByText(`Selects 1 host: ${labHost.name}`)).toBeVisible();
+    await labFault('fail', 'Insufficient Resources', { match: 'nvidia-smi mig -i 0 -cgi', nth: 1 });
     await fleet.getByRole('button', { name: 'Start fleet apply…' }).click();
     await page
       .getByRole('dialog', { name: 'Start this fleet apply?' })
       .getByRole('button', { name: 'Start' })
       .click();
     const live = page.getByRole('region', { name: 'Fleet progress' });
+    await expect(live.getByRole('status').filter({ hasText: /Run f-[0-9a-f]{16}: stopped/ })).toContainText(
+      `the canary ${labHost.name} failed; no other host was started`,
+      { timeout: 120_000 },
+    );
+    await labFault('clear');
+    const hostsTable = live.getByRole('table', { name: 'Fleet hosts' });
+    // GPU 0 was rolled back; the host's other GPUs took the layout.
+    await expect(hostsTable).toContainText('GPU 0 rolled-back');
+    await expect(hostsTable).toContainText('GPU 7 applied');
+    const runs = page.getByRole('table', { name: 'Recent fleet runs' });
+    const first = runs.locator('tbody tr').first();
+    await expect(first).toContainText('stopped');
+    await expect(first).toContainText('1 failed');
+    await first.getByRole('button', { name: /^Resume fleet run f-[0-9a-f]{16}$/ }).click();
+    const resume = page.getByRole('dialog', { name: 'Resume this fleet run?' });
+    await expect(resume).toContainText('1 host not done are applied again');
+    await resume.getByRole('button', { name: 'Resume', exact: true }).click();
+    await expect(live.getByRole('heading', { name: /^Resume f-[0-9a-f]{16} \(all-7g\)$/ })).toBeVisible();
     await expect(live.getByRole('status').filter({ hasText: /Run f-[0-9a-f]{16}: done/ })).toBeVisible({
       timeout: 120_000,
     });
-    await expect(live.getByRole('table', { name: 'Fleet hosts' })).toContainText('GPU 7 applied');
-    const runs = page.getByRole('table', { name: 'Recent fleet runs' });
-    await expect(runs.locator('tbody tr').first()).toContainText('all-7g');
-    await expect(runs.locator('tbody tr').first()).toContainText('done');
-    await expect(runs.locator('tbody tr').first()).toContainText('1 done');
+    await expect(hostsTable).toContainText('GPU 0 applied');
+    await expect(hostsTable).toContainText('GPU 7 unchanged');
+    await expect(first).toContainText('all-7g');
+    await expect(first).toContainText('done');
+    await expect(first).toContainText('1 done');
+    await expect(runs.locator('tbody tr')).toHaveCount(1);
     await live.scrollIntoViewIfNeeded();
     await snap(page, testInfo, 'gpu-fleet.png');
-    // Every GPU now has one 7g.40gb.
-    await hostView.getByRole('button', { name: 'Read again' }).click();
+    // The host is read again once the run ends: every GPU now has one 7g.40gb.
     await expect(
       card(3)
         .getByRole('group', { name: 'Slot map of GPU 3' })

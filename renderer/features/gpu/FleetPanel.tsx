@@ -64,10 +64,13 @@ export function FleetPanel({
   hosts,
   gpus,
   layouts,
+  onFinished,
 }: {
   hosts: readonly Host[];
   gpus: readonly Gpu[];
   layouts: readonly NamedLayout[];
+  /** A run ended (done, stopped or failed): GPUs may have changed. */
+  onFinished: () => void;
 }) {
   const client = useClient();
   const { session } = useSession();
@@ -154,6 +157,7 @@ export function FleetPanel({
       .finally(() => {
         if (controller.current === abort) controller.current = null;
         runs.reload();
+        onFinished();
       });
   };
 
@@ -170,12 +174,15 @@ export function FleetPanel({
     });
   };
 
-  const resume = (run: FleetRun) =>
+  const [resuming, setResuming] = useState<FleetRun | null>(null);
+  const resume = (run: FleetRun) => {
+    setResuming(null);
     startRun(
       `Resume ${run.id} (${run.layoutName})`,
       run.hosts.map((h) => h.host),
       { resume: run.id },
     );
+  };
 
   const running = live?.status === 'running';
 
@@ -349,6 +356,31 @@ export function FleetPanel({
         </div>
       </Dialog>
 
+      <Dialog open={resuming !== null} onClose={() => setResuming(null)} title="Resume this fleet run?">
+        {resuming && (
+          <div className="form">
+            <p>
+              <code>{resuming.id}</code>: <strong>{resuming.layoutName}</strong>, started by{' '}
+              {resuming.startedBy}.{' '}
+              {plural(
+                resuming.hosts.filter((h) => h.status !== 'done' && h.status !== 'skipped').length,
+                'host',
+              )}{' '}
+              not done are applied again, with the run&apos;s first settings.
+            </p>
+            {resuming.note && <p className="muted sentence">It stopped: {resuming.note}</p>}
+            <div className="form-actions">
+              <button type="button" className="button" onClick={() => setResuming(null)} data-autofocus>
+                Cancel
+              </button>
+              <button type="button" className="button button-primary" onClick={() => resume(resuming)}>
+                Resume
+              </button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+
       {live && (
         <div ref={liveRef} className="fleet-live" role="region" aria-label="Fleet progress">
           <div className="section-header">
@@ -364,7 +396,7 @@ export function FleetPanel({
               </button>
             ) : (
               <button type="button" className="button button-quiet" onClick={() => setLive(null)}>
-                Dismiss progress
+                Hide progress
               </button>
             )}
           </div>
@@ -465,7 +497,7 @@ export function FleetPanel({
                         type="button"
                         className="button"
                         aria-label={`Resume fleet run ${run.id}`}
-                        onClick={() => resume(run)}
+                        onClick={() => setResuming(run)}
                         disabled={running}
                       >
                         Resume

@@ -47,6 +47,8 @@ export function GpusPage() {
   const layouts = useProcedure('gpu.layouts', {});
   const { section, navigate } = useRoute();
   const [sortKey, setSortKey] = useState<SortKey>('host');
+  // Bumped when a fleet apply ends, so the host being viewed is read again.
+  const [fleetRuns, setFleetRuns] = useState(0);
   const [reads, setReads] = useState<ReadonlyMap<string, readonly GpuMigState[]>>(new Map());
 
   const all = useMemo(() => gpus.data ?? [], [gpus.data]);
@@ -176,10 +178,16 @@ export function GpusPage() {
                   host={viewed}
                   layouts={layouts.data ?? NO_LAYOUTS}
                   onRead={onRead}
+                  readAgain={fleetRuns}
                 />
               )}
 
-              <FleetPanel hosts={hosts.data ?? []} gpus={list} layouts={layouts.data ?? NO_LAYOUTS} />
+              <FleetPanel
+                hosts={hosts.data ?? []}
+                gpus={list}
+                layouts={layouts.data ?? NO_LAYOUTS}
+                onFinished={() => setFleetRuns((n) => n + 1)}
+              />
 
               <section className="all-gpus" aria-labelledby="all-gpus-heading">
                 <div className="section-header">

@@ -45,10 +45,13 @@ export function HostGpuView({
   host,
   layouts,
   onRead,
+  readAgain,
 }: {
   host: string;
   layouts: readonly NamedLayout[];
   onRead: (host: string, gpus: readonly GpuMigState[]) => void;
+  /** A change asks for the host to be read again (a fleet apply ended). */
+  readAgain: number;
 }) {
   const state = useProcedure('gpu.state', { host });
   const [readBack, setReadBack] = useState<ReadBack | null>(null);
@@ -61,6 +64,14 @@ export function HostGpuView({
   const live = readBack && readBack.base === data ? readBack : null;
   const gpus = useMemo(() => (data ? data.gpus.map((g) => live?.gpus.get(g.index) ?? g) : []), [data, live]);
   const drift = (data?.drift ?? []).filter((d) => !live?.settled.has(d.gpu));
+
+  const seenReadAgain = useRef(readAgain);
+  const reload = state.reload;
+  useEffect(() => {
+    if (seenReadAgain.current === readAgain) return;
+    seenReadAgain.current = readAgain;
+    reload();
+  }, [readAgain, reload]);
 
   useEffect(() => {
     if (data) onRead(host, gpus);

@@ -68,6 +68,15 @@ export function LayoutEditor({
     headingRef.current?.focus();
   }, []);
 
+  // A GI just placed takes the focus, so a keyboard user goes on from it (the cell they chose is gone).
+  const rootRef = useRef<HTMLElement>(null);
+  const [focusGi, setFocusGi] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusGi === null) return;
+    rootRef.current?.querySelector<HTMLElement>(`[data-gi-index="${focusGi}"]`)?.focus();
+    setFocusGi(null);
+  }, [focusGi]);
+
   const validation = useMemo(() => validateLayout(model, draft), [model, draft]);
   const problems = validation.ok ? [] : validation.problems;
   const problemGis = new Set(problems.flatMap((p) => (p.gpuInstance === undefined ? [] : [p.gpuInstance])));
@@ -89,6 +98,7 @@ export function LayoutEditor({
     setGis([...draft.gpuInstances, { profile, start, computeInstances: p ? [{ profile: p.baseName }] : [] }]);
     setSelectedSlot(null);
     setSelectedGi(draft.gpuInstances.length);
+    setFocusGi(draft.gpuInstances.length);
   };
   const removeGi = (index: number) => {
     setGis(draft.gpuInstances.filter((_, i) => i !== index));
@@ -114,7 +124,7 @@ export function LayoutEditor({
     .sort((a, b) => (a.gi.start ?? 0) - (b.gi.start ?? 0) || a.index - b.index);
 
   return (
-    <section className="panel layout-editor" aria-labelledby={headingId}>
+    <section ref={rootRef} className="panel layout-editor" aria-labelledby={headingId}>
       <div className="panel-header">
         <h3 id={headingId} ref={headingRef} tabIndex={-1}>
           Layout editor: GPU {gpu.index} <span className="muted">· {model.key}</span>
@@ -253,7 +263,7 @@ export function LayoutEditor({
                 return (
                   <option key={p.name} value={p.name}>
                     {p.name} ({p.memorySlices} slot{p.memorySlices === 1 ? '' : 's'}, {p.computeSlices}c) —{' '}
-                    {n === 0 ? 'no free placement' : `${n} free`}
+                    {n === 0 ? 'none free' : `${n} free`}
                   </option>
                 );
               })}

@@ -82,6 +82,7 @@ export function SlotMap({
               type="button"
               className={className}
               aria-pressed={selectedBlock !== null && b.index === selectedBlock}
+              data-gi-index={b.index}
               aria-label={`${name}${b.computeInstances.length > 0 ? ` with ${b.computeInstances.join(', ')}` : ''}${TONE_TEXT[b.tone]}`}
               onClick={() => onBlock(b)}
             >
