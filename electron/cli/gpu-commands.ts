@@ -195,11 +195,15 @@ export const GPU_COMMANDS: Command[] = [
   },
   {
     words: ['gpu', 'apply'],
-    usage: 'gpu apply --host H [--gpu N] (--layout NAME|FILE | --recorded) [--force] [--yes]',
+    usage:
+      'gpu apply --host H [--gpu N] (--layout NAME|FILE | --recorded) [--force] [--read-back confirmations|every-step] [--yes]',
     summary:
       'Apply a MIG layout: shows the plan, asks, runs each step with read-back, rolls back on failure.',
-    options: ['host', 'gpu', 'layout', 'recorded', 'force', 'yes'],
+    options: ['host', 'gpu', 'layout', 'recorded', 'force', 'read-back', 'yes'],
     async run(ctx) {
+      const readBack = str(ctx.options['read-back']) ?? 'confirmations';
+      if (readBack !== 'confirmations' && readBack !== 'every-step')
+        throw new UsageError('--read-back takes confirmations or every-step');
       const input = {
         host: host(ctx),
         gpus: gpuOption(ctx),
@@ -212,14 +216,18 @@ export const GPU_COMMANDS: Command[] = [
         if (decision === 'refused') return EXIT.refused;
         if (decision === 'declined') return EXIT.failed;
         if (decision === 'nothing' && !ctx.json) return EXIT.done;
-        const out = await cli.client.call('gpu.apply', input, {
-          onEvent: (e) => {
-            if (!ctx.json && process.stderr.isTTY && e.done < e.total)
-              process.stderr.write(
-                `GPU ${e.gpu} ${e.phase === 'rollback' ? 'rolling back' : ''} ${e.done + 1}/${e.total}: ${e.description}\n`,
-              );
+        const out = await cli.client.call(
+          'gpu.apply',
+          { ...input, readBack },
+          {
+            onEvent: (e) => {
+              if (!ctx.json && process.stderr.isTTY && e.done < e.total)
+                process.stderr.write(
+                  `GPU ${e.gpu} ${e.phase === 'rollback' ? 'rolling back' : ''} ${e.done + 1}/${e.total}: ${e.description}\n`,
+                );
+            },
           },
-        });
+        );
         if (ctx.json) ctx.print(JSON.stringify(out, null, 2));
         else printResults(ctx, input.host, out.results);
         return out.results.every((r) => r.outcome === 'applied' || r.outcome === 'unchanged')

@@ -234,6 +234,12 @@ export const gpuProcedures = [
       layout: LayoutChoice,
       /** Apply while GPU processes run (administrators only); the driver may still refuse. */
       force: z.boolean().default(false),
+      /**
+       * How each step is checked before the next: `confirmations`, the driver's answer naming the
+       * instance and its ID (the listings are read for mode changes, resets, any unexpected answer and
+       * the final verification); `every-step`, the listings after every step too (slower).
+       */
+      readBack: z.enum(['confirmations', 'every-step']).default('confirmations'),
     }),
     output: z.object({ host: z.string(), plans: z.array(GpuPlanRow), results: z.array(GpuApplyRow) }),
     events: z.object({

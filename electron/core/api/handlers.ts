@@ -224,12 +224,13 @@ export function createHandlers(s: CoreServices): Handlers {
       host,
       gpus: (await mig.plan(host, { gpus, layout, force })).rows,
     }),
-    'gpu.apply': ({ host, gpus, layout, force }, { session, connection, signal, emit }) => {
+    'gpu.apply': ({ host, gpus, layout, force, readBack }, { session, connection, signal, emit }) => {
       mayForce(session, force);
       return mig.apply(host, {
         gpus,
         layout,
         force,
+        readBack,
         operator: signedIn(session),
         journal: journalFor(session, connection.transport),
         signal,

@@ -1,6 +1,8 @@
-// Carries out a MIG plan on one GPU over SSH (design.md §4): each step's command, then the host's
-// state read back and checked against what the step should have done; the GI IDs new compute
-// instances need come from that read-back, never from a prediction (mig.md §4.5). On a failure, a
+// Carries out a MIG plan on one GPU over SSH (design.md §4): each step's command, then what the GPU
+// is now read back (the driver's answer naming the instance and its ID, or the listings) and checked
+// against what the step should have done; the GI IDs new compute instances need come from that
+// read-back, never from a prediction (mig.md §4.5). The last step reads the listings and verifies
+// the whole GPU against the layout. On a failure, a
 // failed read-back or a cancellation it plans the way back to the layout the GPU had before and
 // carries that out; when even that fails it reports exactly what the GPU was left in.
 import { createHash } from 'node:crypto';
@@ -8,6 +10,7 @@ import { stepCommand, describeStep } from '../../../shared/mig/commands';
 import type { GpuMigState, MigLayout, MigPlan, MigStep } from '../../../shared/mig/layout';
 import { layoutOf, matchesLayout } from '../../../shared/mig/observed';
 import { planMigLayout } from '../../../shared/mig/plan';
+import { confirmStep } from './confirmations';
 import { MIG_STATE_COMMANDS, parseMigState } from './mig-state';
 
 /** Runs one command on the GPU's host; throws when the host cannot be reached or the link drops. */
@@ -52,6 +55,13 @@ export type MigJournalEvent =
 
 export interface MigApplyOptions {
   signal?: AbortSignal;
+  /**
+   * `confirmations` (default): after each create or destroy, the driver's answer (naming the
+   * instance and its ID) is checked and carried forward; the listings are read after mode changes
+   * and resets, after any answer that does not confirm its step, and to verify the GPU at the end.
+   * `every-step`: the listings are read after every step as well (slower: four nvidia-smi runs each).
+   */
+  readBack?: 'confirmations' | 'every-step';
   journal?: (event: MigJournalEvent) => void;
   onProgress?: (progress: {
     gpu: number;
@@ -192,7 +202,17 @@ async function runSteps(
       error = (e as Error).message;
     }
     let stateKnown = true;
-    if (!error || command !== null) {
+    // The driver's answer confirms creates and destroys (with the IDs it chose); the listings are
+    // read for everything else, for any answer that does not confirm the step, and when asked to.
+    let confirmed = false;
+    if (!error && command !== null && options.readBack !== 'every-step') {
+      const answer = confirmStep(step, state, output);
+      if (answer.ok) {
+        state = answer.state;
+        confirmed = true;
+      }
+    }
+    if (!confirmed && (!error || command !== null)) {
       // Read back even after a failed command: the driver may have done part of it (mig.md §4.3).
       try {
         const after = await readGpu(runner, gpu);

@@ -325,6 +325,8 @@ export class MigService {
       layout: LayoutChoice;
       force: boolean;
       models?: string[] | undefined;
+      /** How each step is checked (see MigApplyOptions.readBack); default: the driver's answers. */
+      readBack?: 'confirmations' | 'every-step' | undefined;
       operator: string;
       journal: Journal;
       signal?: AbortSignal | undefined;
@@ -410,6 +412,7 @@ export class MigService {
       };
       const result = await applyMigPlan(runner, plan, before, desired, {
         journal: journalStep,
+        ...(options.readBack ? { readBack: options.readBack } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
