@@ -397,6 +397,23 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
       },
       60_000,
     );
+
+    it.sequential(
+      'reads the listings after every step when asked, with the same result',
+      async () => {
+        const out = await operator.call('gpu.apply', {
+          host: name(0),
+          gpus: [1],
+          layout: { name: 'all-1g' },
+          readBack: 'every-step',
+        });
+        const [r] = out.results;
+        expect(r?.outcome).toBe('applied');
+        expect(r?.steps.every((st) => st.ok)).toBe(true);
+        expect(shape((await gpus(0))[1] as GpuMigState)).toEqual(each('1g.5gb', [0, 1, 2, 3, 4, 5, 6]));
+      },
+      60_000,
+    );
   });
 
   group('MIG mode and processes (gpu02, 2× A100-80GB, MIG off, a process on GPU 1)', () => {
