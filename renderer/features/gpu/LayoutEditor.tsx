@@ -304,7 +304,7 @@ export function LayoutEditor({
             <tbody>
               {sorted.map(({ gi, index }) => (
                 <GiRow
-                  key={index}
+                  key={`${index}-${gi.profile}-${gi.start}`}
                   model={model}
                   gi={gi}
                   selected={selectedGi === index}
@@ -362,7 +362,8 @@ function GiRow({
   const size = giProfileByName(model, gi.profile)?.memorySlices ?? 1;
   const name = giName(gi.profile, gi.start ?? 0, size);
   const choices = ciChoices(model, gi.profile);
-  const [ci, setCi] = useState(choices[0] ?? '');
+  const [chosen, setCi] = useState(choices[0] ?? '');
+  const ci = choices.includes(chosen) ? chosen : (choices[0] ?? '');
   const cis = gi.computeInstances ?? [];
   return (
     <tr className={`${selected ? 'gi-row-selected' : ''}${problem ? ' gi-row-problem' : ''}`}>

@@ -55,7 +55,7 @@ export function PlanPanel({
   gpus,
   choice,
   title,
-  states,
+  states: latestStates,
   onApplied,
   onClose,
 }: {
@@ -77,6 +77,8 @@ export function PlanPanel({
   const plan = useProcedure('gpu.plan', { host, gpus: [...gpus], layout: choice, force });
   const [run, setRun] = useState<Run>({ status: 'idle' });
   const [confirming, setConfirming] = useState(false);
+  // The "now" maps show the GPUs as they were when this plan was made, not as an apply left them.
+  const [states, setStates] = useState(latestStates);
   const headingId = useId();
   const resultRef = useRef<HTMLHeadingElement>(null);
 
@@ -115,6 +117,7 @@ export function PlanPanel({
 
   const planAgain = () => {
     setRun({ status: 'idle' });
+    setStates(latestStates);
     plan.reload();
   };
 
@@ -157,11 +160,12 @@ export function PlanPanel({
                 row={row}
                 state={states.find((s) => s.index === row.gpu)}
                 progress={run.status === 'running' ? run.events[row.gpu] : undefined}
+                running={run.status === 'running'}
                 finished={run.status === 'done'}
               />
             ))}
           </div>
-          {busy && isAdmin && (
+          {(busy || force) && isAdmin && run.status === 'idle' && (
             <label className="choice plan-force">
               <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
               <span>
@@ -245,11 +249,13 @@ function PlanRowView({
   row,
   state,
   progress,
+  running,
   finished,
 }: {
   row: PlanRow;
   state: GpuMigState | undefined;
   progress: ApplyEvent | undefined;
+  running: boolean;
   finished: boolean;
 }) {
   const model = state ? stateModel(state) : undefined;
@@ -345,7 +351,14 @@ function PlanRowView({
           )}
         </>
       )}
-      {progress && <ApplyProgress event={progress} />}
+      {progress ? (
+        <ApplyProgress event={progress} />
+      ) : (
+        running &&
+        row.steps.length > 0 && (
+          <p className="muted small">Waiting: the GPUs are applied one after another.</p>
+        )
+      )}
     </section>
   );
 }
