@@ -329,10 +329,15 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
         expect(entries[0]?.procedure).toBe('gpu.apply.plan');
         expect((entries[0]?.input as { plans: { gpu: number }[] }).plans.map((p) => p.gpu)).toEqual([0, 1]);
         const stepTargets = since(m, 0, 'gpu.apply.step').map((e) => e.target);
+        // Each GPU's steps in turn; then one read of the host verifies both (the verify steps last).
+        const n = (i: number) => (out.results[i]?.steps.length ?? 1) - 1;
         expect(stepTargets).toEqual([
-          ...Array<string>(out.results[0]?.steps.length ?? 0).fill(`host ${name(0)} GPU 0`),
-          ...Array<string>(out.results[1]?.steps.length ?? 0).fill(`host ${name(0)} GPU 1`),
+          ...Array<string>(n(0)).fill(`host ${name(0)} GPU 0`),
+          ...Array<string>(n(1)).fill(`host ${name(0)} GPU 1`),
+          `host ${name(0)} GPU 0`,
+          `host ${name(0)} GPU 1`,
         ]);
+        expect(out.results.map((r) => r.steps.at(-1)?.step.kind)).toEqual(['verify', 'verify']);
         expect(entries.at(-1)).toMatchObject({ procedure: 'gpu.apply', target: `host ${name(0)}` });
         expect((entries.at(-1)?.result as { outcome: string }[]).map((r) => r.outcome)).toEqual([
           'applied',

@@ -12,6 +12,7 @@ import { layoutOf, matchesLayout } from '../../../shared/mig/observed';
 import { planMigLayout } from '../../../shared/mig/plan';
 import { confirmStep } from './confirmations';
 import { MIG_STATE_COMMANDS, parseMigState } from './mig-state';
+import { parseQueryGpu } from './parse-query-gpu';
 
 /** Runs one command on the GPU's host; throws when the host cannot be reached or the link drops. */
 export interface MigCommandRunner {
@@ -57,8 +58,9 @@ export interface MigApplyOptions {
   signal?: AbortSignal;
   /**
    * `confirmations` (default): after each create or destroy, the driver's answer (naming the
-   * instance and its ID) is checked and carried forward; the listings are read after mode changes
-   * and resets, after any answer that does not confirm its step, and to verify the GPU at the end.
+   * instance and its ID) is checked and carried forward; after a mode change or reset the GPU's
+   * mode is queried; the listings are read after any step that failed or whose answer does not
+   * confirm it, and to verify the GPU at the end.
    * `every-step`: the listings are read after every step as well (slower: four nvidia-smi runs each).
    */
   readBack?: 'confirmations' | 'every-step';
@@ -101,6 +103,15 @@ async function readGpu(runner: MigCommandRunner, index: number): Promise<GpuMigS
   const gpu = (await readHostMigState(runner)).find((g) => g.index === index);
   if (!gpu) throw new Error(`GPU ${index} is no longer listed by nvidia-smi`);
   return gpu;
+}
+
+/** After a mode change or reset that succeeded only the mode can differ: one `--query-gpu` says it. */
+async function readMode(runner: MigCommandRunner, known: GpuMigState): Promise<GpuMigState> {
+  const r = await runner.run(MIG_STATE_COMMANDS.gpus);
+  const gpu = parseQueryGpu(r.stdout + r.stderr).find((g) => g.index === known.index);
+  if (!gpu) throw new Error(`GPU ${known.index} is no longer listed by nvidia-smi`);
+  if (gpu.uuid !== known.uuid) throw new Error(`GPU ${known.index} is now ${gpu.uuid}, not ${known.uuid}`);
+  return { ...known, migCurrent: gpu.migCurrent === 'enabled', migPending: gpu.migPending === 'enabled' };
 }
 
 /** Whether the state read back after a step shows what the step was meant to do; else why not. */
@@ -214,8 +225,12 @@ async function runSteps(
     }
     if (!confirmed && (!error || command !== null)) {
       // Read back even after a failed command: the driver may have done part of it (mig.md §4.3).
+      const modeOnly =
+        !error &&
+        options.readBack !== 'every-step' &&
+        (step.kind === 'set-mig-mode' || step.kind === 'reset-gpu');
       try {
-        const after = await readGpu(runner, gpu);
+        const after = modeOnly ? await readMode(runner, state) : await readGpu(runner, gpu);
         if (!error) error = stepEffectMissing(step, state, after, desired);
         state = after;
       } catch (e) {
@@ -244,18 +259,21 @@ async function runSteps(
 /**
  * Carries out `plan` (made from `before` for `desired`). On any failure it rolls the GPU back to
  * `before`'s layout and says whether that worked; the result always carries the state read last.
+ * With `deferVerify` the plan's final `verify` step is left out and the result is `applied` but not
+ * yet verified: the caller verifies it with `verifyApplied` from a read of the whole host.
  */
 export async function applyMigPlan(
   runner: MigCommandRunner,
   plan: MigPlan,
   before: GpuMigState,
   desired: MigLayout,
-  options: MigApplyOptions = {},
+  options: MigApplyOptions & { deferVerify?: boolean } = {},
 ): Promise<MigApplyResult> {
   const gpu = plan.gpu;
   if (plan.steps.length === 0)
     return { gpu, outcome: 'unchanged', steps: [], rollback: [], finalState: before, error: null };
-  const applied = await runSteps(runner, gpu, plan.steps, before, desired, plan.model, 'apply', options);
+  const steps = options.deferVerify ? plan.steps.filter((st) => st.kind !== 'verify') : plan.steps;
+  const applied = await runSteps(runner, gpu, steps, before, desired, plan.model, 'apply', options);
   if (!applied.failure) {
     return {
       gpu,
@@ -266,32 +284,87 @@ export async function applyMigPlan(
       error: null,
     };
   }
+  return rollBack(
+    runner,
+    plan,
+    before,
+    applied.stateKnown ? applied.state : null,
+    applied.failure,
+    applied.results,
+    options,
+  );
+}
 
-  // Back to where it was. With the link down even reading the state may fail: one fresh attempt.
-  let current: GpuMigState | null = applied.stateKnown ? applied.state : null;
-  if (!current) current = await readGpu(runner, gpu).catch(() => null);
+/**
+ * The deferred `verify` step of a plan applied with `deferVerify`: checks the GPU as read now
+ * (`read`, from one read of the whole host) against the layout, records the step, and rolls the
+ * GPU back when it does not match.
+ */
+export async function verifyApplied(
+  runner: MigCommandRunner,
+  plan: MigPlan,
+  before: GpuMigState,
+  desired: MigLayout,
+  applied: MigApplyResult,
+  read: GpuMigState | undefined,
+  options: MigApplyOptions = {},
+): Promise<MigApplyResult> {
+  const step = plan.steps.find((st) => st.kind === 'verify');
+  if (applied.outcome !== 'applied' || !step) return applied;
+  const error = !read
+    ? `GPU ${plan.gpu} is no longer listed by nvidia-smi`
+    : stepEffectMissing(step, read, read, desired);
+  const result: MigStepResult = {
+    step,
+    description: describeStep(step, plan.model),
+    command: null,
+    exitCode: null,
+    output: '',
+    outputSha256: sha256(''),
+    ok: error === null,
+    error,
+  };
+  options.journal?.({ kind: 'step', gpu: plan.gpu, phase: 'apply', result });
+  const steps = [...applied.steps, result];
+  if (!error) return { ...applied, steps, finalState: read ?? applied.finalState };
+  return rollBack(runner, plan, before, read ?? null, `${result.description}: ${error}`, steps, options);
+}
+
+/** Back to `before`'s layout after `failure`; `current` is the state read last (null: unknown). */
+async function rollBack(
+  runner: MigCommandRunner,
+  plan: MigPlan,
+  before: GpuMigState,
+  known: GpuMigState | null,
+  failure: string,
+  steps: MigStepResult[],
+  options: MigApplyOptions,
+): Promise<MigApplyResult> {
+  const gpu = plan.gpu;
+  // With the link down even reading the state may fail: one fresh attempt.
+  const current = known ?? (await readGpu(runner, gpu).catch(() => null));
   if (!current) {
-    options.journal?.({ kind: 'rollback', gpu, reason: applied.failure, plan: null });
+    options.journal?.({ kind: 'rollback', gpu, reason: failure, plan: null });
     return {
       gpu,
       outcome: 'failed',
-      steps: applied.results,
+      steps,
       rollback: [],
       finalState: null,
-      error: `${applied.failure}. The GPU's state could not be read back, so it was not rolled back: check GPU ${gpu} (nvidia-smi mig -lgi) once the host answers`,
+      error: `${failure}. The GPU's state could not be read back, so it was not rolled back: check GPU ${gpu} (nvidia-smi mig -lgi) once the host answers`,
     };
   }
   const previous = layoutOf(before);
   const back = planMigLayout(current, previous, { force: true });
-  options.journal?.({ kind: 'rollback', gpu, reason: applied.failure, plan: back.ok ? back.plan : null });
+  options.journal?.({ kind: 'rollback', gpu, reason: failure, plan: back.ok ? back.plan : null });
   if (!back.ok) {
     return {
       gpu,
       outcome: 'failed',
-      steps: applied.results,
+      steps,
       rollback: [],
       finalState: current,
-      error: `${applied.failure}. No way back to the previous layout could be planned (${back.problems.map((p) => p.message).join('; ')})`,
+      error: `${failure}. No way back to the previous layout could be planned (${back.problems.map((p) => p.message).join('; ')})`,
     };
   }
   const undone = await runSteps(
@@ -309,11 +382,11 @@ export async function applyMigPlan(
   return {
     gpu,
     outcome: restored ? 'rolled-back' : 'failed',
-    steps: applied.results,
+    steps,
     rollback: undone.results,
     finalState,
     error: restored
-      ? `${applied.failure}. The GPU was rolled back to its previous layout.`
-      : `${applied.failure}. Rolling back failed too${undone.failure ? ` (${undone.failure})` : ''}: the GPU is left as read back last`,
+      ? `${failure}. The GPU was rolled back to its previous layout.`
+      : `${failure}. Rolling back failed too${undone.failure ? ` (${undone.failure})` : ''}: the GPU is left as read back last`,
   };
 }

@@ -9,7 +9,7 @@ import type { DriftRow, GpuApplyRow, GpuPlanRow, LayoutChoice, NamedLayoutRow } 
 import { ConsoleError } from '../../../shared/errors';
 import { findModel, hostReadModelKey, rememberHostReadModel } from '../../../shared/mig/catalog';
 import { describeStep } from '../../../shared/mig/commands';
-import type { GpuMigState, MigLayout, NamedLayout } from '../../../shared/mig/layout';
+import type { GpuMigState, MigLayout, MigPlan, NamedLayout } from '../../../shared/mig/layout';
 import { exportMigPartedConfig, parseMigPartedConfig } from '../../../shared/mig/mig-parted';
 import { builtinLayouts, describeLayout, resolveLayout } from '../../../shared/mig/named-layouts';
 import { layoutOf, matchesLayout } from '../../../shared/mig/observed';
@@ -18,7 +18,13 @@ import type { Clock } from '../clock';
 import type { HostInventory } from '../hosts';
 import { canonicalJson } from '../ledger/canonical-json';
 import type { Db } from '../store';
-import { applyMigPlan, readHostMigState, type MigCommandRunner, type MigJournalEvent } from './apply';
+import {
+  applyMigPlan,
+  readHostMigState,
+  verifyApplied,
+  type MigCommandRunner,
+  type MigJournalEvent,
+} from './apply';
 import {
   hostMigCapabilityCommand,
   hostPlacementsCommand,
@@ -386,7 +392,17 @@ export class MigService {
             },
       );
     const results: ApplyRow[] = [];
+    const toVerify = new Map<number, { plan: MigPlan; before: GpuMigState; desired: MigLayout }>();
     let lost: ApplyRow | null = null;
+    // With the driver confirming each step, the listings that verify every GPU are read once for
+    // the whole host after its last GPU (`every-step` verifies each GPU as soon as it is done).
+    const deferVerify = options.readBack !== 'every-step';
+    const stepOptions = {
+      journal: journalStep,
+      ...(options.readBack ? { readBack: options.readBack } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
     for (const row of planned.rows) {
       const before = planned.states.get(row.gpu) as GpuMigState;
       const desired = planned.desired.get(row.gpu) as MigLayout;
@@ -403,23 +419,43 @@ export class MigService {
         });
         continue;
       }
-      const plan = {
+      const plan: MigPlan = {
         gpu: row.gpu,
         model: row.model ?? '',
         kept: row.kept,
         steps: row.steps,
         warnings: row.warnings,
       };
-      const result = await applyMigPlan(runner, plan, before, desired, {
-        journal: journalStep,
-        ...(options.readBack ? { readBack: options.readBack } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+      toVerify.set(row.gpu, { plan, before, desired });
+      const result = await applyMigPlan(runner, plan, before, desired, { ...stepOptions, deferVerify });
       results.push(result);
       if (result.outcome === 'failed') lost = result;
-      if ((result.outcome === 'applied' || result.outcome === 'unchanged') && result.finalState) {
-        this.recordApplied(host, result.finalState, layoutName, options.operator);
+    }
+    if (deferVerify && results.some((r) => r.outcome === 'applied')) {
+      const read = await readHostMigState(runner).catch(() => null);
+      for (const [i, r] of results.entries()) {
+        const p = toVerify.get(r.gpu);
+        if (r.outcome !== 'applied' || !p) continue;
+        results[i] = read
+          ? await verifyApplied(
+              runner,
+              p.plan,
+              p.before,
+              p.desired,
+              { ...r, outcome: 'applied' },
+              read.find((g) => g.index === r.gpu),
+              stepOptions,
+            )
+          : {
+              ...r,
+              outcome: 'failed',
+              error: `the host could not be read back to verify GPU ${r.gpu}: check it with nvidia-smi mig -lgi`,
+            };
+      }
+    }
+    for (const r of results) {
+      if ((r.outcome === 'applied' || r.outcome === 'unchanged') && r.finalState) {
+        this.recordApplied(host, r.finalState, layoutName, options.operator);
       }
     }
     return { host, plans: planned.rows, results };
