@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       note:
         ratio === undefined
           ? `peer missing: ${PLAYBOOK} is not installed (apt-get install ansible-core); ${where}`
-          : `${ratio.toFixed(3)}× Ansible; the console also plans, reads the state back after every step and verifies every GPU; ${where}`,
+          : `${ratio.toFixed(3)}× Ansible; the console also plans, checks the driver's answer to every step and verifies every GPU from one read of each host; ${where}`,
     });
   } finally {
     await stopPids(

@@ -105,12 +105,13 @@ async function planThenConfirm(
   ctx: CommandContext,
   client: ConsoleClient,
   input: { host: string; gpus?: number[] | undefined; layout: LayoutChoice; force: boolean },
-): Promise<'apply' | 'nothing' | 'refused' | 'declined'> {
+): Promise<{ decision: 'apply' | 'nothing' | 'refused' | 'declined'; planDigest: string }> {
   const planned = await client.call('gpu.plan', input);
+  const planDigest = planned.planDigest;
   if (!ctx.json) printPlan(ctx, input.host, planned.gpus);
-  if (planned.gpus.some((r) => !r.ok)) return 'refused';
-  if (planned.gpus.every((r) => r.steps.length === 0)) return 'nothing';
-  return (await confirm(ctx, 'Apply this plan?')) ? 'apply' : 'declined';
+  if (planned.gpus.some((r) => !r.ok)) return { decision: 'refused', planDigest };
+  if (planned.gpus.every((r) => r.steps.length === 0)) return { decision: 'nothing', planDigest };
+  return { decision: (await confirm(ctx, 'Apply this plan?')) ? 'apply' : 'declined', planDigest };
 }
 
 export const GPU_COMMANDS: Command[] = [
@@ -212,13 +213,14 @@ export const GPU_COMMANDS: Command[] = [
       };
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const decision = await planThenConfirm(ctx, cli.client, input);
+        // The core applies exactly the plan shown here, or refuses if the GPUs changed meanwhile.
+        const { decision, planDigest } = await planThenConfirm(ctx, cli.client, input);
         if (decision === 'refused') return EXIT.refused;
         if (decision === 'declined') return EXIT.failed;
         if (decision === 'nothing' && !ctx.json) return EXIT.done;
         const out = await cli.client.call(
           'gpu.apply',
-          { ...input, readBack },
+          { ...input, readBack, planDigest },
           {
             onEvent: (e) => {
               if (!ctx.json && process.stderr.isTTY && e.done < e.total)

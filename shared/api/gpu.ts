@@ -220,7 +220,12 @@ export const gpuProcedures = [
     id: 'gpu.plan',
     summary: "Plan a MIG layout for a host's GPUs from their state read now; nothing is changed.",
     input: z.strictObject({ ...HostGpus, layout: LayoutChoice, force: z.boolean().default(false) }),
-    output: z.object({ host: z.string(), gpus: z.array(GpuPlanRow) }),
+    output: z.object({
+      host: z.string(),
+      gpus: z.array(GpuPlanRow),
+      /** SHA-256 of the plan (see docs/mig.md); give it to gpu.apply to apply exactly this plan. */
+      planDigest: z.string(),
+    }),
     roles: EVERY_ROLE,
     audited: false,
     mutates: false,
@@ -240,6 +245,11 @@ export const gpuProcedures = [
        * the final verification); `every-step`, the listings after every step too (slower).
        */
       readBack: z.enum(['confirmations', 'every-step']).default('confirmations'),
+      /** The planDigest of the plan the operator reviewed: refused, changing nothing, if the plan now differs. */
+      planDigest: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
     }),
     output: z.object({ host: z.string(), plans: z.array(GpuPlanRow), results: z.array(GpuApplyRow) }),
     events: z.object({

@@ -254,6 +254,40 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
     );
 
     it.sequential(
+      'applies only the plan the operator reviewed: another plan digest is refused and nothing changes',
+      async () => {
+        const before = await gpus(0);
+        const plan = await operator.call('gpu.plan', {
+          host: name(0),
+          gpus: [1],
+          layout: { name: 'all-2g' },
+        });
+        expect(plan.planDigest).toMatch(/^[0-9a-f]{64}$/);
+        const other = await operator.call('gpu.plan', {
+          host: name(0),
+          gpus: [1],
+          layout: { name: 'all-3g' },
+        });
+        expect(other.planDigest).not.toBe(plan.planDigest);
+        const refused = await operator
+          .call('gpu.apply', {
+            host: name(0),
+            gpus: [1],
+            layout: { name: 'all-2g' },
+            planDigest: other.planDigest,
+          })
+          .then(
+            () => null,
+            (e: ConsoleError) => e,
+          );
+        expect(refused?.code).toBe('CONFLICT');
+        expect(refused?.message).toContain('plan you reviewed');
+        expect(await gpus(0)).toEqual(before);
+      },
+      60_000,
+    );
+
+    it.sequential(
       're-applying the same layout plans no step and changes nothing',
       async () => {
         const before = await gpu(0, 0);

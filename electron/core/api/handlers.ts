@@ -3,7 +3,7 @@ import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { countGpus, listGpus } from '../gpu';
 import { FleetApplier } from '../gpu/fleet';
-import { MigService, type Journal } from '../gpu/mig';
+import { MigService, planDigestOf, type Journal } from '../gpu/mig';
 import type { HostInventory } from '../hosts';
 import {
   getRecording,
@@ -220,17 +220,21 @@ export function createHandlers(s: CoreServices): Handlers {
     'hosts.add': (input) => hosts.add(input),
     'gpu.layouts': () => mig.layouts(),
     'gpu.state': ({ host }) => mig.state(host),
-    'gpu.plan': async ({ host, gpus, layout, force }) => ({
-      host,
-      gpus: (await mig.plan(host, { gpus, layout, force })).rows,
-    }),
-    'gpu.apply': ({ host, gpus, layout, force, readBack }, { session, connection, signal, emit }) => {
+    'gpu.plan': async ({ host, gpus, layout, force }) => {
+      const { rows } = await mig.plan(host, { gpus, layout, force });
+      return { host, gpus: rows, planDigest: planDigestOf(rows) };
+    },
+    'gpu.apply': (
+      { host, gpus, layout, force, readBack, planDigest },
+      { session, connection, signal, emit },
+    ) => {
       mayForce(session, force);
       return mig.apply(host, {
         gpus,
         layout,
         force,
         readBack,
+        planDigest,
         operator: signedIn(session),
         journal: journalFor(session, connection.transport),
         signal,

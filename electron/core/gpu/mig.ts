@@ -61,6 +61,14 @@ export interface HostPlan {
 
 const digest = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
 
+/**
+ * What identifies a plan: SHA-256 of the canonical JSON of each GPU's `{gpu, desired, steps}`. The
+ * ledger's gpu.apply.plan entry carries it, and gpu.plan shows it so an apply can insist on it.
+ */
+export function planDigestOf(rows: readonly Pick<PlanRow, 'gpu' | 'desired' | 'steps'>[]): string {
+  return digest(rows.map((r) => ({ gpu: r.gpu, desired: r.desired, steps: r.steps })));
+}
+
 export class MigService {
   constructor(private readonly deps: MigDeps) {}
 
@@ -331,6 +339,8 @@ export class MigService {
       layout: LayoutChoice;
       force: boolean;
       models?: string[] | undefined;
+      /** The digest of the plan the operator reviewed (gpu.plan); applying refuses if the plan now differs. */
+      planDigest?: string | undefined;
       /** How each step is checked (see MigApplyOptions.readBack); default: the driver's answers. */
       readBack?: 'confirmations' | 'every-step' | undefined;
       operator: string;
@@ -363,11 +373,18 @@ export class MigService {
     }
     const layoutName = 'name' in options.layout ? options.layout.name : null;
     const plans = planned.rows.map((r) => ({ gpu: r.gpu, desired: r.desired, steps: r.steps }));
+    if (options.planDigest !== undefined && options.planDigest !== planDigestOf(planned.rows)) {
+      throw new ConsoleError(
+        'CONFLICT',
+        `${host}: nothing was changed. The GPUs are not as they were when the plan you reviewed was made, so the plan now differs`,
+        { hint: 'plan again, review the new plan, and apply that' },
+      );
+    }
     options.journal({
       procedure: 'gpu.apply.plan',
       target: `host ${host}`,
       input: { layout: layoutName ?? ('recorded' in options.layout ? 'recorded' : 'given'), plans },
-      planDigest: digest(plans),
+      planDigest: planDigestOf(planned.rows),
     });
     const runner = this.deps.hosts.commandRunner(host);
     const journalStep = (event: MigJournalEvent) =>

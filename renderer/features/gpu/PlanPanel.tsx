@@ -98,7 +98,14 @@ export function PlanPanel({
     client
       .call(
         'gpu.apply',
-        { host, gpus: [...gpus], layout: choice, force },
+        // Exactly the plan shown: the core refuses, changing nothing, if the GPUs changed since.
+        {
+          host,
+          gpus: [...gpus],
+          layout: choice,
+          force,
+          ...(plan.data ? { planDigest: plan.data.planDigest } : {}),
+        },
         {
           onEvent: (event) =>
             setRun((r) =>
