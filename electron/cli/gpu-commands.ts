@@ -53,6 +53,16 @@ function gpuOption(ctx: CommandContext): number[] | undefined {
   );
 }
 
+/** What gpu plan and gpu apply share: the host, its GPUs, the layout and --force. */
+function planInput(ctx: CommandContext) {
+  return {
+    host: host(ctx),
+    gpus: gpuOption(ctx),
+    layout: layoutChoice(ctx),
+    force: ctx.options.force === true,
+  };
+}
+
 function host(ctx: CommandContext): string {
   const h = str(ctx.options.host) ?? ctx.positionals[0];
   if (!h) throw new UsageError('--host NAME is required');
@@ -177,12 +187,7 @@ export const GPU_COMMANDS: Command[] = [
       'Plan a MIG layout from the GPUs’ state read now; nothing is changed (--json has a steps array).',
     options: ['host', 'gpu', 'layout', 'recorded', 'force'],
     async run(ctx) {
-      const input = {
-        host: host(ctx),
-        gpus: gpuOption(ctx),
-        layout: layoutChoice(ctx),
-        force: ctx.options.force === true,
-      };
+      const input = planInput(ctx);
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         const planned = await cli.client.call('gpu.plan', input);
@@ -205,12 +210,7 @@ export const GPU_COMMANDS: Command[] = [
       const readBack = str(ctx.options['read-back']) ?? 'confirmations';
       if (readBack !== 'confirmations' && readBack !== 'every-step')
         throw new UsageError('--read-back takes confirmations or every-step');
-      const input = {
-        host: host(ctx),
-        gpus: gpuOption(ctx),
-        layout: layoutChoice(ctx),
-        force: ctx.options.force === true,
-      };
+      const input = planInput(ctx);
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         // The core applies exactly the plan shown here, or refuses if the GPUs changed meanwhile.

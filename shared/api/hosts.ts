@@ -62,6 +62,19 @@ const HostSelection = {
 const oneSelection = (i: { hosts?: unknown; labels?: unknown }) =>
   (i.hosts === undefined) !== (i.labels === undefined);
 
+/** The ledger's target for a selection: `host gpu01`, `3 hosts`, `hosts labelled zone=a,rack=1`. */
+const selectionTarget = (input: {
+  hosts?: string[] | undefined;
+  labels?: Record<string, string> | undefined;
+}) =>
+  input.hosts
+    ? input.hosts.length === 1
+      ? `host ${input.hosts[0]}`
+      : `${input.hosts.length} hosts`
+    : `hosts labelled ${Object.entries(input.labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`;
+
 export const DiscoveredHost = z.object({
   host: z.string(),
   facts: HostFactsView.nullable(),
@@ -178,14 +191,7 @@ export const hostProcedures = [
     roles: HOST_OPERATORS,
     audited: true,
     mutates: true,
-    target: (input) =>
-      input.hosts
-        ? input.hosts.length === 1
-          ? `host ${input.hosts[0]}`
-          : `${input.hosts.length} hosts`
-        : `hosts labelled ${Object.entries(input.labels ?? {})
-            .map(([k, v]) => `${k}=${v}`)
-            .join(',')}`,
+    target: selectionTarget,
     auditResult: (output) =>
       output.results.map((r) => ({
         host: r.host,
@@ -241,12 +247,7 @@ export const hostProcedures = [
     roles: HOST_OPERATORS,
     audited: true,
     mutates: true,
-    target: (input) =>
-      input.hosts
-        ? input.hosts.length === 1
-          ? `host ${input.hosts[0]}`
-          : `${input.hosts.length} hosts`
-        : 'hosts by label',
+    target: selectionTarget,
     auditResult: (output) => ({
       sha256: output.sha256,
       bytes: output.bytes,

@@ -10,7 +10,7 @@ import {
   type ServerEnvelope,
 } from '../../../shared/protocol';
 import type { Clock } from '../clock';
-import { isExpired, type Session } from '../identity';
+import { isExpired, ledgerOperator, type Session } from '../identity';
 import type { AuditSink } from '../ledger';
 import type { Connection } from './connection';
 
@@ -269,14 +269,7 @@ export class Dispatcher {
     }
     this.deps.audit.append({
       time: this.deps.clock.now().toISOString(),
-      operator: session
-        ? {
-            subject: session.name,
-            displayName: session.displayName,
-            roles: session.roles,
-            method: session.method,
-          }
-        : null,
+      operator: ledgerOperator(session),
       procedure: spec.id,
       target,
       input: redact(spec.input, input),

@@ -13,7 +13,7 @@ import {
   setRecordInputPolicy,
 } from '../hosts/recording';
 import { Terminals } from '../hosts/terminal';
-import { operatorRow, sessionView, type Identity } from '../identity';
+import { ledgerOperator, operatorRow, sessionView, type Identity } from '../identity';
 import type { Session } from '../identity/session';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -73,14 +73,7 @@ export function createHandlers(s: CoreServices): Handlers {
     ({ procedure, target, input, planDigest }) =>
       s.ledger.append({
         time: s.clock.now().toISOString(),
-        operator: session
-          ? {
-              subject: session.name,
-              displayName: session.displayName,
-              roles: session.roles,
-              method: session.method,
-            }
-          : null,
+        operator: ledgerOperator(session),
         procedure,
         target,
         input,
@@ -124,12 +117,7 @@ export function createHandlers(s: CoreServices): Handlers {
       const key = createLedgerKey(s.db, s.vault, workstation);
       s.ledger.append({
         time: s.clock.now().toISOString(),
-        operator: {
-          subject: session.name,
-          displayName: session.displayName,
-          roles: session.roles,
-          method: session.method,
-        },
+        operator: ledgerOperator(session),
         procedure: 'ledger.keyCreated',
         target: key.name,
         input: { verifierKey: key.verifierKey },

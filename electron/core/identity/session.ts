@@ -58,3 +58,17 @@ export function sessionView(s: Session): SessionView {
     expiresAt: expiresAt(s).toISOString(),
   };
 }
+
+/** Who acted, as the ledger records it (docs/audit-format.md): null for an unauthenticated call. */
+export function ledgerOperator(
+  session: Session | null,
+): { subject: string; displayName: string; roles: readonly Role[]; method: string } | null {
+  return session
+    ? {
+        subject: session.name,
+        displayName: session.displayName,
+        roles: session.roles,
+        method: session.method,
+      }
+    : null;
+}
