@@ -263,11 +263,28 @@ export const GPU_COMMANDS: Command[] = [
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         if (!resume) {
-          const hosts = (await cli.client.call('hosts.list', {})).filter((h) =>
-            Object.entries(labels).every(([k, v]) => h.labels[k] === v),
-          );
-          if (!ctx.json)
-            ctx.print(`${layout} on ${hosts.length} hosts: ${hosts.map((h) => h.name).join(', ')}`);
+          // Every host planned from its state now, to review before anything starts.
+          const preview = await cli.client.call('gpu.fleetPlan', {
+            layout: layout as string,
+            labels,
+            ...(models ? { models } : {}),
+            force: ctx.options.force === true,
+          });
+          if (!ctx.json) {
+            ctx.print(`${layout} on ${preview.hosts.length} hosts:`);
+            ctx.print(
+              formatTable(
+                ['HOST', 'GPUS', 'STEPS', 'PROBLEMS'],
+                preview.hosts.map((h) => [
+                  h.host,
+                  String(h.gpus.length),
+                  String(h.gpus.reduce((n, g) => n + g.steps.length, 0)),
+                  h.error ??
+                    h.gpus.flatMap((g) => g.problems.map((p) => `GPU ${g.gpu}: ${p.message}`)).join('; '),
+                ]),
+              ),
+            );
+          }
           if (!(await confirm(ctx, 'Start the fleet apply?'))) return EXIT.failed;
         }
         const input = resume

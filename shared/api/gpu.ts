@@ -310,6 +310,30 @@ export const gpuProcedures = [
     }),
   }),
   procedure({
+    id: 'gpu.fleetPlan',
+    summary:
+      'Plan a named MIG layout on every host chosen by labels (each from its state read now), to review before a fleet apply; nothing is changed.',
+    input: z.strictObject({
+      layout: z.string().min(1).max(128),
+      labels: z.record(z.string().max(64), z.string().max(256)),
+      models: z.array(z.string()).min(1).optional(),
+      force: z.boolean().default(false),
+    }),
+    output: z.object({
+      hosts: z.array(
+        z.object({
+          host: z.string(),
+          gpus: z.array(GpuPlanRow),
+          /** Why the host could not be read or planned at all (unreachable, garbled output). */
+          error: z.string().nullable(),
+        }),
+      ),
+    }),
+    roles: EVERY_ROLE,
+    audited: false,
+    mutates: false,
+  }),
+  procedure({
     id: 'gpu.fleetRuns',
     summary: 'Fleet applies, newest first, with each host’s state (to see progress or resume one).',
     input: z.strictObject({ limit: z.number().int().min(1).max(100).default(20) }),

@@ -908,6 +908,30 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
     let runId = '';
 
     it.sequential(
+      'plans every selected host for review first, changing nothing',
+      async () => {
+        const before = await Promise.all([4, 5, 6].map((i) => gpus(i)));
+        const preview = await operator.call('gpu.fleetPlan', { layout: 'all-3g', labels: { pool: 'fleet' } });
+        expect(preview.hosts.map((h) => h.host)).toEqual([name(4), name(5), name(6)]);
+        for (const h of preview.hosts) {
+          expect(h.error).toBeNull();
+          expect(h.gpus.length).toBeGreaterThan(0);
+          expect(h.gpus.every((g) => g.ok && g.steps.some((st) => st.kind === 'create-gpu-instance'))).toBe(
+            true,
+          );
+        }
+        const narrowed = await operator.call('gpu.fleetPlan', {
+          layout: 'all-3g',
+          labels: { pool: 'fleet' },
+          models: ['A100-40GB'],
+        });
+        expect(narrowed.hosts.map((h) => h.gpus.length)).toEqual([0, expect.any(Number), 0]);
+        expect(await Promise.all([4, 5, 6].map((i) => gpus(i)))).toEqual(before);
+      },
+      60_000,
+    );
+
+    it.sequential(
       'applies the canary first, stops once failures pass the limit (the rest pending), and resumes',
       async () => {
         // Every -cgi on gpu06 fails: its apply rolls back and the host counts as failed.

@@ -43,6 +43,7 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'gpu.plan': () => ({ host: 'nowhere', layout: { name: 'all-1g' } }),
   'gpu.apply': () => ({ host: 'nowhere', layout: { name: 'all-1g' } }),
   'gpu.fleetApply': () => ({ layout: 'all-1g', labels: { site: 'nowhere' } }),
+  'gpu.fleetPlan': () => ({ layout: 'all-1g', labels: { site: 'nowhere' } }),
   'gpu.fleetRuns': () => ({}),
   'gpu.importMigParted': () => ({
     yaml: 'version: v1\nmig-configs:\n  matrix:\n    - devices: all\n      mig-enabled: false\n',

@@ -243,6 +243,7 @@ export function createHandlers(s: CoreServices): Handlers {
       mayForce(session, input.force);
       return fleet.start(input, context);
     },
+    'gpu.fleetPlan': (input) => fleet.plan(input),
     'gpu.fleetRuns': ({ limit }) => fleet.runs(limit),
     'gpu.importMigParted': ({ yaml }, { session }) => mig.importMigParted(yaml, signedIn(session)),
     'gpu.exportMigParted': (input) => mig.exportMigParted(input),

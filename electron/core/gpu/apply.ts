@@ -64,6 +64,8 @@ export interface MigApplyOptions {
    * `every-step`: the listings are read after every step as well (slower: four nvidia-smi runs each).
    */
   readBack?: 'confirmations' | 'every-step';
+  /** The step count progress reports (default: the steps run); a deferred verify still counts. */
+  progressTotal?: number;
   journal?: (event: MigJournalEvent) => void;
   onProgress?: (progress: {
     gpu: number;
@@ -177,13 +179,15 @@ async function runSteps(
   phase: 'apply' | 'rollback',
   options: MigApplyOptions,
 ): Promise<StepRunOutcome> {
+  // A plan whose verify step is deferred still counts it, so progress reads n of the plan's steps.
+  const total = options.progressTotal ?? steps.length;
   const results: MigStepResult[] = [];
   let state = start;
   for (const [i, step] of steps.entries()) {
     if (phase === 'apply' && options.signal?.aborted)
       return { results, state, failure: 'cancelled by the operator', stateKnown: true };
     const description = describeStep(step, model);
-    options.onProgress?.({ gpu, phase, done: i, total: steps.length, description });
+    options.onProgress?.({ gpu, phase, done: i, total, description });
     let command: string | null = null;
     let exitCode: number | null = null;
     let output = '';
@@ -252,7 +256,13 @@ async function runSteps(
     options.journal?.({ kind: 'step', gpu, phase, result });
     if (error) return { results, state, failure: `${description}: ${error}`, stateKnown };
   }
-  options.onProgress?.({ gpu, phase, done: steps.length, total: steps.length, description: 'done' });
+  options.onProgress?.({
+    gpu,
+    phase,
+    done: steps.length,
+    total,
+    description: steps.length === total ? 'done' : 'to be verified with the host’s other GPUs',
+  });
   return { results, state, failure: null, stateKnown: true };
 }
 
@@ -273,7 +283,10 @@ export async function applyMigPlan(
   if (plan.steps.length === 0)
     return { gpu, outcome: 'unchanged', steps: [], rollback: [], finalState: before, error: null };
   const steps = options.deferVerify ? plan.steps.filter((st) => st.kind !== 'verify') : plan.steps;
-  const applied = await runSteps(runner, gpu, steps, before, desired, plan.model, 'apply', options);
+  const applied = await runSteps(runner, gpu, steps, before, desired, plan.model, 'apply', {
+    ...options,
+    progressTotal: plan.steps.length,
+  });
   if (!applied.failure) {
     return {
       gpu,
@@ -325,6 +338,14 @@ export async function verifyApplied(
     error,
   };
   options.journal?.({ kind: 'step', gpu: plan.gpu, phase: 'apply', result });
+  const total = plan.steps.length;
+  options.onProgress?.({
+    gpu: plan.gpu,
+    phase: 'apply',
+    done: total,
+    total,
+    description: error ? 'verification failed' : 'verified',
+  });
   const steps = [...applied.steps, result];
   if (!error) return { ...applied, steps, finalState: read ?? applied.finalState };
   return rollBack(runner, plan, before, read ?? null, `${result.description}: ${error}`, steps, options);

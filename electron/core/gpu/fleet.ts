@@ -9,7 +9,7 @@ import { ConsoleError } from '../../../shared/errors';
 import type { Clock } from '../clock';
 import type { HostInventory } from '../hosts';
 import type { Db } from '../store';
-import type { ApplyRow, Journal, MigService } from './mig';
+import type { ApplyRow, Journal, MigService, PlanRow } from './mig';
 
 export type FleetRun = z.infer<typeof FleetRunRow>;
 type HostStatus = FleetRun['hosts'][number]['status'];
@@ -74,6 +74,37 @@ export class FleetApplier {
       ordered.forEach((h, i) => insert.run(id, i, h));
     })();
     return this.execute(id, request, context);
+  }
+
+  /** Every selected host's plan, read and planned side by side (a few at a time), for review. */
+  async plan(request: {
+    layout: string;
+    labels: Record<string, string>;
+    models?: string[] | undefined;
+    force: boolean;
+  }): Promise<{ hosts: { host: string; gpus: PlanRow[]; error: string | null }[] }> {
+    this.deps.mig.layout(request.layout);
+    const hosts = this.deps.hosts.selectByLabels(request.labels);
+    if (hosts.length === 0) throw new ConsoleError('NOT_FOUND', 'no host has all of those labels');
+    const results: { host: string; gpus: PlanRow[]; error: string | null }[] = new Array(hosts.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < hosts.length; i = next++) {
+        const host = hosts[i] as string;
+        try {
+          const planned = await this.deps.mig.plan(host, {
+            layout: { name: request.layout },
+            force: request.force,
+            models: request.models,
+          });
+          results[i] = { host, gpus: planned.rows, error: null };
+        } catch (e) {
+          results[i] = { host, gpus: [], error: (e as Error).message };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, hosts.length) }, worker));
+    return { hosts: results };
   }
 
   /** Continues a run that stopped, was cancelled or was cut short: hosts not done are applied again. */

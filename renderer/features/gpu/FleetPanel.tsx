@@ -8,6 +8,7 @@ import { Badge, type Tone } from '../../ui/Badge';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorBanner } from '../../ui/ErrorBanner';
 import { Icon } from '../../ui/Icon';
+import { Loadable } from '../../ui/Loadable';
 import { Timestamp } from '../../ui/Timestamp';
 import { plural } from '../../ui/format';
 import type { Host } from '../hosts/model';
@@ -340,9 +341,10 @@ export function FleetPanel({
             {models.size > 0 ? ` (only ${[...models].join(', ')})` : ''}: {canaryHost} first alone, then
             batches of {batchSize}; the run stops after {plural(maxFailures + 1, 'failed host')}.
           </p>
+          <FleetPlanPreview layout={layout} labels={labels} models={[...models]} force={force} />
           <p className="muted">
-            Each host is planned from its state read then and applied GPU by GPU with read-back and rollback;
-            every plan and step goes into the audit ledger.
+            Each host is planned again from its state read when its turn comes and applied GPU by GPU with
+            read-back and rollback; every plan and step goes into the audit ledger.
           </p>
           {force && <p className="text-danger">Forced: processes on these GPUs may be cut off.</p>}
           <div className="form-actions">
@@ -546,5 +548,55 @@ function RunHosts({ run }: { run: FleetRun }) {
         ))}
       </ul>
     </details>
+  );
+}
+
+/** What every selected host would get, planned from its state now (gpu.fleetPlan), before starting. */
+function FleetPlanPreview({
+  layout,
+  labels,
+  models,
+  force,
+}: {
+  layout: string;
+  labels: Record<string, string>;
+  models: string[];
+  force: boolean;
+}) {
+  const preview = useProcedure('gpu.fleetPlan', {
+    layout,
+    labels,
+    ...(models.length > 0 ? { models } : {}),
+    force,
+  });
+  return (
+    <Loadable state={preview} what="the plans of the selected hosts">
+      {({ hosts: planned }) => (
+        <table className="table" aria-label="Fleet plan">
+          <thead>
+            <tr>
+              <th scope="col">Host</th>
+              <th scope="col">GPUs</th>
+              <th scope="col">Steps</th>
+              <th scope="col">Problems</th>
+            </tr>
+          </thead>
+          <tbody>
+            {planned.map((h) => (
+              <tr key={h.host}>
+                <td className="mono">{h.host}</td>
+                <td>{h.gpus.length}</td>
+                <td>{h.gpus.reduce((n, g) => n + g.steps.length, 0)}</td>
+                <td className={h.error || h.gpus.some((g) => !g.ok) ? 'text-danger' : 'muted'}>
+                  {h.error ??
+                    (h.gpus.flatMap((g) => g.problems.map((p) => `GPU ${g.gpu}: ${p.message}`)).join('; ') ||
+                      'none')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Loadable>
   );
 }
