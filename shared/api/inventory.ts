@@ -20,6 +20,11 @@ export const GpuRow = z.object({
   driverVersion: z.string().nullable(),
   /** MIG devices (compute instances) found on it at discovery. */
   migDevices: z.number().int(),
+  /** Its GPU instances (memory slots) as last read by a MIG read or apply; null before one. */
+  gpuInstances: z
+    .array(z.object({ profile: z.string(), start: z.number().int(), size: z.number().int() }))
+    .nullable(),
+  migReadAt: Timestamp.nullable(),
 });
 
 export const ClusterRow = z.object({

@@ -438,6 +438,29 @@ describe.skipIf(!ready)(`MIG over SSH${ready ? '' : ' (skipped: no sshd or simul
     );
 
     it.sequential(
+      'keeps what a MIG read saw with the discovered GPUs, for fleet views, across a new discovery',
+      async () => {
+        await admin.call('hosts.discover', { hosts: [name(0)] });
+        const state = await operator.call('gpu.state', { host: name(0) });
+        const listed = async () => (await admin.call('gpus.list', {})).filter((g) => g.host === name(0));
+        const slots = (gis: { profile: string; start: number; size: number }[] | null) =>
+          (gis ?? []).map((gi) => `${gi.profile}@${gi.start}+${gi.size}`).sort();
+        const rows = await listed();
+        expect(rows.map((g) => slots(g.gpuInstances))).toEqual(
+          state.gpus.map((g) =>
+            slots(g.gpuInstances.map(({ profile, start, size }) => ({ profile, start, size }))),
+          ),
+        );
+        expect(rows.every((g) => g.migReadAt !== null)).toBe(true);
+        await admin.call('hosts.discover', { hosts: [name(0)] });
+        expect((await listed()).map((g) => slots(g.gpuInstances))).toEqual(
+          rows.map((g) => slots(g.gpuInstances)),
+        );
+      },
+      60_000,
+    );
+
+    it.sequential(
       'reads the listings after every step when asked, with the same result',
       async () => {
         const out = await operator.call('gpu.apply', {

@@ -18,6 +18,7 @@ import type { Clock } from '../clock';
 import type { HostInventory } from '../hosts';
 import { canonicalJson } from '../ledger/canonical-json';
 import type { Db } from '../store';
+import { rememberMigRead } from './index';
 import {
   applyMigPlan,
   readHostMigState,
@@ -156,6 +157,7 @@ export class MigService {
     try {
       const gpus = await readHostMigState(runner, signal);
       for (const gpu of gpus) if (gpu.model === null) gpu.model = await this.modelFromHost(runner, gpu);
+      rememberMigRead(this.deps.db, host, gpus, this.deps.clock.now().toISOString());
       return gpus;
     } catch (error) {
       if (error instanceof ConsoleError) throw error;
@@ -475,6 +477,12 @@ export class MigService {
         this.recordApplied(host, r.finalState, layoutName, options.operator);
       }
     }
+    rememberMigRead(
+      this.deps.db,
+      host,
+      results.flatMap((r) => (r.finalState ? [r.finalState] : [])),
+      this.deps.clock.now().toISOString(),
+    );
     return { host, plans: planned.rows, results };
   }
 

@@ -260,10 +260,19 @@ export class HostInventory {
           this.db
             .prepare('UPDATE hosts SET facts = ?, discovered_at = ?, last_seen_at = ? WHERE id = ?')
             .run(JSON.stringify(found.facts), now, now, row.id);
+          // What a MIG read saw of a GPU stays with it (same UUID) until the next MIG read.
+          const migRead = new Map(
+            (
+              this.db
+                .prepare('SELECT uuid, mig_layout, mig_read_at FROM gpus WHERE host_id = ?')
+                .all(row.id) as { uuid: string; mig_layout: string | null; mig_read_at: string | null }[]
+            ).map((r) => [r.uuid, r]),
+          );
           this.db.prepare('DELETE FROM gpus WHERE host_id = ?').run(row.id);
           const insert = this.db.prepare(
-            `INSERT INTO gpus (host_id, idx, uuid, model, memory_mib, mig_mode, mig_pending, bus_id, driver_version, mig_devices)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO gpus (host_id, idx, uuid, model, memory_mib, mig_mode, mig_pending, bus_id, driver_version, mig_devices,
+                               mig_layout, mig_read_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           );
           for (const g of found.gpus) {
             insert.run(
@@ -277,6 +286,8 @@ export class HostInventory {
               g.busId,
               g.driverVersion,
               g.migDevices,
+              migRead.get(g.uuid)?.mig_layout ?? null,
+              migRead.get(g.uuid)?.mig_read_at ?? null,
             );
           }
         })();

@@ -244,6 +244,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 10,
+    name: 'the MIG layout last read of each GPU',
+    sql: `
+      ALTER TABLE gpus ADD COLUMN mig_layout TEXT;    -- JSON [{profile, start, size}] as last read over SSH
+      ALTER TABLE gpus ADD COLUMN mig_read_at TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -96,7 +96,13 @@ export function GpusPage() {
       kind: 'numeric',
       cell: (g) => {
         const s = reads.get(g.host)?.find((x) => x.uuid === g.uuid);
-        return s && s.migCurrent ? usedSlots(s) : <span className="muted">—</span>;
+        if (s) return s.migCurrent ? usedSlots(s) : <span className="muted">—</span>;
+        // Not read in this window: what the console last read of it, if anything.
+        return g.migMode === 'enabled' && g.gpuInstances ? (
+          usedSlots({ gpuInstances: g.gpuInstances })
+        ) : (
+          <span className="muted">—</span>
+        );
       },
     },
     { header: 'Bus ID', kind: 'mono', cell: (g) => g.busId ?? '—' },
@@ -246,7 +252,7 @@ function ModelCard({ summary: m }: { summary: ModelSummary }) {
               {m.read.allocated} allocated · {free} free
             </span>
             <span className="muted">
-              of {m.read.total} slots on {plural(m.read.gpus, 'MIG GPU')} read
+              of {m.read.total} slots on {plural(m.read.gpus, 'MIG GPU')} read by the console
             </span>
           </div>
           <progress
@@ -257,7 +263,7 @@ function ModelCard({ summary: m }: { summary: ModelSummary }) {
           />
         </div>
       ) : (
-        <span className="muted small">Memory slots: open a host below to read them.</span>
+        <span className="muted small">Memory slots: not read yet; open a host below to read them.</span>
       )}
     </li>
   );

@@ -64,7 +64,7 @@ export function blocksOfState(gpu: GpuMigState): SlotBlock[] {
 }
 
 /** Memory slots the GIs of a read GPU occupy. */
-export function usedSlots(gpu: GpuMigState): number {
+export function usedSlots(gpu: { gpuInstances: readonly { start: number; size: number }[] }): number {
   return new Set(gpu.gpuInstances.flatMap((gi) => slotRange(gi.start, gi.size))).size;
 }
 
@@ -305,7 +305,7 @@ export interface ModelSummary {
   migOn: number;
   migOff: number;
   migUnsupported: number;
-  /** From the hosts read in this window (gpu.state): MIG-enabled GPUs read, and their slots. */
+  /** MIG-enabled GPUs whose layout the console has read (in this window, or last time), and their slots. */
   read: { gpus: number; hosts: number; allocated: number; total: number };
 }
 
@@ -324,13 +324,15 @@ export function modelSummaries(
       const read = { gpus: 0, hosts: 0, allocated: 0, total: 0 };
       const readHosts = new Set<string>();
       for (const g of list) {
+        // A read in this window first; else what the console last read of it (kept with the GPU).
         const s = byUuid.get(`${g.host}/${g.uuid}`);
-        if (!s || !s.migCurrent) continue;
-        const slots = stateModel(s)?.memorySlots ?? catalogued?.memorySlots;
+        const on = s ? s.migCurrent : g.migMode === 'enabled' && g.gpuInstances !== null;
+        if (!on) continue;
+        const slots = (s ? stateModel(s)?.memorySlots : undefined) ?? catalogued?.memorySlots;
         if (!slots) continue;
         read.gpus += 1;
         read.total += slots;
-        read.allocated += usedSlots(s);
+        read.allocated += s ? usedSlots(s) : usedSlots({ gpuInstances: g.gpuInstances ?? [] });
         readHosts.add(g.host);
       }
       read.hosts = readHosts.size;
