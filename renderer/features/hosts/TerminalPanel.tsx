@@ -119,8 +119,13 @@ function LiveTerminal({
           .catch(() => undefined);
       }
     });
+    // Dragging a window edge resizes many times a second: the host hears the size it settles on.
+    let resizeTimer: ReturnType<typeof setTimeout> | undefined;
     const resized = term.onResize(({ cols, rows }) => {
-      if (terminal) void client.call('terminals.resize', { terminal, cols, rows }).catch(() => undefined);
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => {
+        if (terminal) void client.call('terminals.resize', { terminal, cols, rows }).catch(() => undefined);
+      }, 150);
     });
     const observer = new ResizeObserver(() => {
       if (element.clientWidth > 0) fit.fit();
@@ -162,6 +167,7 @@ function LiveTerminal({
     return () => {
       controller.abort();
       clearInterval(ackTimer);
+      clearTimeout(resizeTimer);
       observer.disconnect();
       input.dispose();
       resized.dispose();
