@@ -8,13 +8,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConsoleClient } from '../shared/client';
-import { inProcessChannel, newConnection, openConsole, type ConsoleCore } from '../electron/core';
 import { QUERY_GPU_COMMAND } from '../electron/core/gpu';
 import { connectSsh } from '../electron/core/hosts/ssh';
 import { labDown, labUp, type LabHost, type LabState } from '../test/lab/site';
 import { seedDefaultGpus } from '../test/lab/site/gpu-profiles';
 import { listProcesses, stopPids } from '../test/lab/site/proc';
+import { openConsoleSide, type ConsoleSide } from './_console';
 import { report, type Figure } from './_report';
 
 const HOSTS = Number(process.env.BENCH_FLEET_HOSTS ?? 32);
@@ -91,35 +90,6 @@ async function fanOut(count: number, concurrency: number, task: (i: number) => P
 
 // ---------------------------------------------------------------------------------------------
 // Console side
-
-interface ConsoleSide {
-  core: ConsoleCore;
-  admin: ConsoleClient;
-  names: string[];
-}
-
-async function openConsoleSide(lab: LabState, dataDir: string): Promise<ConsoleSide> {
-  const core = await openConsole({ dataDir, log: { error: () => undefined } });
-  const admin = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('test')));
-  await admin.call('setup.createFirstAdmin', {
-    name: 'admin',
-    displayName: 'Benchmark Admin',
-    passphrase: 'correct horse battery staple',
-  });
-  const privateKey = readFileSync(lab.operatorKey, 'utf8');
-  for (const h of lab.hosts) {
-    await admin.call('hosts.add', {
-      name: h.name,
-      address: h.address,
-      port: h.port,
-      user: h.user,
-      privateKey,
-      fingerprint: h.fingerprint,
-      labels: h.labels,
-    });
-  }
-  return { core, admin, names: lab.hosts.map((h) => h.name) };
-}
 
 async function consoleDiscover(side: ConsoleSide): Promise<number> {
   const { ms, value } = await timed(() =>

@@ -7,23 +7,14 @@
  * own run, GI IDs included), so it does strictly less work. Both start from the same seeded state.
  */
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConsoleClient } from '../shared/client';
-import { inProcessChannel, newConnection, openConsole } from '../electron/core';
+import type { ConsoleCore } from '../electron/core';
 import { labDown, labUp, type LabState } from '../test/lab/site';
 import { seedDefaultGpus } from '../test/lab/site/gpu-profiles';
 import { listProcesses, stopPids } from '../test/lab/site/proc';
+import { openConsoleSide } from './_console';
 import { report, type Figure } from './_report';
 
 const HOSTS = Number(process.env.BENCH_MIG_HOSTS ?? 32);
@@ -78,32 +69,16 @@ async function main(): Promise<void> {
   const stateDir = path.join(work, 'lab');
   const figures: Figure[] = [];
   let lab: LabState | undefined;
-  let core: Awaited<ReturnType<typeof openConsole>> | undefined;
+  let core: ConsoleCore | undefined;
   const controlDir = mkdtempSync(path.join(tmpdir(), 'enclave-bench-cp-'));
   try {
     lab = await labUp({ hosts: HOSTS, stateDir, seedHost: seedDefaultGpus });
     const site = lab;
     const where = `${lab.hosts.length} lab hosts × ${GPUS_PER_HOST} GPUs, ${lab.mode} mode`;
     console.log(`mig: ${where}`);
-    core = await openConsole({ dataDir: path.join(work, 'console'), log: { error: () => undefined } });
-    const admin = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('test')));
-    await admin.call('setup.createFirstAdmin', {
-      name: 'admin',
-      displayName: 'Bench',
-      passphrase: 'correct horse battery staple',
-    });
-    const privateKey = readFileSync(lab.operatorKey, 'utf8');
-    for (const h of lab.hosts) {
-      await admin.call('hosts.add', {
-        name: h.name,
-        address: h.address,
-        port: h.port,
-        user: h.user,
-        privateKey,
-        fingerprint: h.fingerprint,
-        labels: h.labels,
-      });
-    }
+    const side = await openConsoleSide(lab, path.join(work, 'console'));
+    core = side.core;
+    const admin = side.admin;
 
     // Console: every host at once, each host GPU after GPU; once with the default read-back (the
     // driver's answers, one verifying read per host), once reading the listings after every step.
