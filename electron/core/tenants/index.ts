@@ -15,3 +15,8 @@ export function listTenants(db: Db): z.infer<typeof TenantRow>[] {
 export function countTenants(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM tenants').get() as { n: number }).n;
 }
+
+export { PSA_VERSION, ROLE_REFS, TENANCY_DOMAIN, quotaHard, renderTenant } from './render';
+export type { KubernetesObject, TenantCluster } from './render';
+export { KubernetesSchemas, OPENAPI_FILES, loadKubernetesSchemas, validateObjects } from './openapi';
+export type { SchemaIssue } from './openapi';
