@@ -12,3 +12,21 @@ export function listClusters(db: Db): z.infer<typeof ClusterRow>[] {
 export function countClusters(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM clusters').get() as { n: number }).n;
 }
+
+export {
+  MAX_KUBECONFIG_ALIASES,
+  MAX_KUBECONFIG_BYTES,
+  execCommandLine,
+  parseKubeconfig,
+  sanitizedKubeconfig,
+  sanitizedKubeconfigObject,
+} from './kubeconfig';
+export type {
+  CertificateSummary,
+  ExecCredentialSource,
+  ImportedCluster,
+  ImportedUser,
+  KubeconfigImport,
+  KubeconfigProblem,
+  ParseKubeconfigOptions,
+} from './kubeconfig';
