@@ -2,6 +2,7 @@ import { api } from '../../shared/api';
 import { createHandlers, Dispatcher, type Logger } from './api';
 import { systemClock, type Clock } from './clock';
 import { HostInventory } from './hosts';
+import { recoverUnfinishedRecordings } from './hosts/recording';
 import { Identity } from './identity';
 import {
   FileWitness,
@@ -104,6 +105,22 @@ export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
     transport: 'system',
   });
   if (options.recordLifecycle) ledger.append(lifecycle('system.start'));
+  // Terminal sessions a crashed console left open: finished now, and vouched for in the ledger so
+  // their recordings travel with exports like any other.
+  for (const r of await recoverUnfinishedRecordings(db, options.dataDir)) {
+    ledger.append({
+      time: clock.now().toISOString(),
+      operator: null,
+      procedure: 'terminals.recovered',
+      target: `host ${r.host}`,
+      input: { recording: r.id, operator: r.operator, started: r.started, ended: r.ended },
+      result: r.sha256 ? { recording: r.id, sha256: r.sha256, bytes: r.bytes } : null,
+      outcome: r.sha256 ? 'ok' : 'error',
+      error: r.sha256 ? null : 'the recording file is missing',
+      durationMs: 0,
+      transport: 'system',
+    });
+  }
   return {
     dataDir: options.dataDir,
     db,

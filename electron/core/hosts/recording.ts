@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { constants, createGunzip, createGzip } from 'node:zlib';
 import { MAX_RECORDING_CHARS, type RecordingRow } from '../../../shared/api';
@@ -185,9 +185,9 @@ export function insertRecording(
   },
 ): void {
   db.prepare(
-    `INSERT INTO recordings (id, host, operator, started, cols, rows, chars, input_recorded)
-     VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
-  ).run(r.id, r.host, r.operator, r.started, r.cols, r.rows, r.inputRecorded ? 1 : 0);
+    `INSERT INTO recordings (id, host, operator, started, cols, rows, chars, input_recorded, owner_pid)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+  ).run(r.id, r.host, r.operator, r.started, r.cols, r.rows, r.inputRecorded ? 1 : 0, process.pid);
 }
 
 export function finishRecording(db: Db, id: string, ended: string, done: FinishedRecording): void {
@@ -198,6 +198,79 @@ export function finishRecording(db: Db, id: string, ended: string, done: Finishe
     done.sha256,
     id,
   );
+}
+
+/** Whether a process is still there (signal 0 only checks; EPERM means it exists under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What a crash left of a recording, as the ledger will vouch for it. */
+export interface RecoveredRecording {
+  id: string;
+  host: string;
+  operator: string;
+  started: string;
+  ended: string;
+  /** null when the file itself is gone. */
+  bytes: number | null;
+  sha256: string | null;
+}
+
+/**
+ * Finishes recordings left open by a console process that is gone (killed, crashed, power lost):
+ * the compressed file keeps what was flushed (every second), possibly without its gzip trailer;
+ * its size and SHA-256 are recorded as it is, and the time it was last written becomes the end.
+ * A recording whose process still runs (another console on this data directory) is left alone.
+ */
+export async function recoverUnfinishedRecordings(db: Db, dataDir: string): Promise<RecoveredRecording[]> {
+  const open = db
+    .prepare('SELECT id, host, operator, started, owner_pid FROM recordings WHERE ended IS NULL')
+    .all() as { id: string; host: string; operator: string; started: string; owner_pid: number | null }[];
+  const recovered: RecoveredRecording[] = [];
+  for (const r of open) {
+    if (r.owner_pid !== null && r.owner_pid !== process.pid && processAlive(r.owner_pid)) continue;
+    if (r.owner_pid === process.pid) continue;
+    const file = recordingFile(dataDir, r.id);
+    let bytes: number | null = null;
+    let sha256: string | null = null;
+    let ended = r.started;
+    try {
+      const st = statSync(file);
+      bytes = st.size;
+      ended = st.mtime.toISOString();
+      sha256 = await new Promise<string>((resolve, reject) => {
+        const hash = createHash('sha256');
+        createReadStream(file)
+          .on('data', (chunk) => hash.update(chunk))
+          .once('error', reject)
+          .once('end', () => resolve(hash.digest('hex')));
+      });
+    } catch {
+      // The file is gone: the row is finished with no digest, and the ledger says so.
+    }
+    db.prepare('UPDATE recordings SET ended = ?, bytes = ?, sha256 = ? WHERE id = ? AND ended IS NULL').run(
+      ended,
+      bytes,
+      sha256,
+      r.id,
+    );
+    recovered.push({
+      id: r.id,
+      host: r.host,
+      operator: r.operator,
+      started: r.started,
+      ended,
+      bytes,
+      sha256,
+    });
+  }
+  return recovered;
 }
 
 export function listRecordings(db: Db, filter: { host?: string | undefined; limit: number }): RecordingRow[] {

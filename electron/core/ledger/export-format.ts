@@ -14,7 +14,13 @@ export function recordingOf(entry: {
   outcome?: unknown;
   result?: unknown;
 }): { id: string; sha256: string } | undefined {
-  if (entry.procedure !== 'terminals.open' || entry.outcome !== 'ok') return undefined;
+  // A session that ended normally (terminals.open), or one a crash cut short that a later start
+  // finished (terminals.recovered).
+  if (
+    (entry.procedure !== 'terminals.open' && entry.procedure !== 'terminals.recovered') ||
+    entry.outcome !== 'ok'
+  )
+    return undefined;
   const r = entry.result as { recording?: unknown; sha256?: unknown } | null | undefined;
   if (typeof r?.recording !== 'string' || typeof r.sha256 !== 'string' || !RECORDING_ID.test(r.recording))
     return undefined;

@@ -194,7 +194,7 @@ export async function exportLedger(
     if (deps.recordingsDir) {
       const opened = db
         .prepare(
-          "SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? AND procedure = 'terminals.open' AND outcome = 'ok'",
+          "SELECT entry FROM ledger_entries WHERE idx >= ? AND idx < ? AND procedure IN ('terminals.open', 'terminals.recovered') AND outcome = 'ok'",
         )
         .pluck()
         .all(from, to) as Buffer[];

@@ -252,6 +252,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gpus ADD COLUMN mig_read_at TEXT;
     `,
   },
+  {
+    version: 11,
+    name: 'which process records a terminal session',
+    sql: `
+      -- The console process writing a recording: one left open by a process that is gone was cut
+      -- short by a crash and is finished (and vouched for in the ledger) when a console next starts.
+      ALTER TABLE recordings ADD COLUMN owner_pid INTEGER;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
