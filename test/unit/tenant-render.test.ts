@@ -75,6 +75,8 @@ describe('renderTenant', () => {
       'requests.nvidia.com/mig-1g.10gb': '4',
       'requests.nvidia.com/mig-3g.40gb': '2',
       'requests.storage': '10Ti',
+      'services.loadbalancers': '0',
+      'services.nodeports': '0',
     });
   });
 
@@ -269,6 +271,38 @@ describe('OpenAPI validation', () => {
         },
       }),
     ).toEqual([]);
+  });
+
+  it('accepts what any valid spec renders to', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    const cidr = fc
+      .tuple(octet, octet, fc.integer({ min: 8, max: 16 }))
+      .map(([a, b, n]) => `${a}.${n > 8 ? b : 0}.0.0/${n > 8 ? 16 : 8}`);
+    const group = fc.tuple(
+      fc.stringMatching(/^[a-z][a-z0-9/-]{0,20}$/),
+      fc.constantFrom('tenant-admin', 'developer', 'viewer'),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(group, { selector: ([g]) => g, maxLength: 6 }),
+        fc.uniqueArray(cidr, { maxLength: 4 }),
+        fc.dictionary(fc.constantFrom('1g.10gb', '2g.20gb', '3g.40gb', '7g.80gb'), fc.nat({ max: 8 })),
+        fc.option(fc.constantFrom('kata', 'gvisor'), { nil: undefined }),
+        (groups, egressCidrs, mig, runtimeClass) => {
+          const s = TenantSpec.parse({
+            name: 'lab',
+            organisation: 'Lab',
+            contacts: [{ name: 'Ops', email: 'ops@lab.example' }],
+            groups: groups.map(([g, role]) => ({ group: g, role })),
+            quotas: { cpu: '8', memory: '32Gi', storage: '1Ti', pods: 10, mig },
+            placement: runtimeClass ? { runtimeClass } : {},
+            residency: { egressCidrs },
+          });
+          expect(validateObjects(schemas, renderTenant(s, { oidcGroupPrefix: 'corp:' }))).toEqual([]);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 
   it('rejects an unknown field, a wrong type and a missing required field, naming object and path', () => {

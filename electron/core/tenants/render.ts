@@ -116,6 +116,9 @@ export function quotaHard(spec: TenantSpec): Record<string, string> {
     ['requests.storage', q.storage],
     ['pods', String(q.pods)],
     ['requests.nvidia.com/gpu', String(q.gpus)],
+    // No LoadBalancer or NodePort Services: both expose pods past the namespace's NetworkPolicies.
+    ['services.loadbalancers', '0'],
+    ['services.nodeports', '0'],
   ];
   for (const [profile, n] of Object.entries(q.mig))
     hard.push([`requests.nvidia.com/mig-${profile}`, String(n)]);
