@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
+  type ClusterConnectionError,
+  describeClusterError,
   execCommandLine,
   parseKubeconfig,
   sanitizedKubeconfig,
@@ -84,7 +88,73 @@ beforeAll(() => {
     '20200201000000Z',
     '-notext',
   );
-  for (const f of ['ca.crt', 'ca.key', 'alice.crt', 'alice.key', 'bob.key', 'bob-old.crt']) {
+  // API server certificates for a loopback HTTPS server: one from the CA, one self-signed (an
+  // unknown CA), one from the CA but expired.
+  writeFileSync(path.join(dir, 'san.cnf'), '[e]\nsubjectAltName=IP:127.0.0.1\n');
+  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
+  const sign = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-extfile', 'san.cnf', '-extensions', 'e'];
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    ...sign,
+    '-set_serial',
+    '9',
+    '-days',
+    '10',
+    '-out',
+    'server.crt',
+  );
+  openssl(
+    'req',
+    '-x509',
+    '-key',
+    'server.key',
+    '-subj',
+    '/CN=impostor',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-days',
+    '10',
+    '-out',
+    'impostor.crt',
+  );
+  openssl(
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-cert',
+    'ca.crt',
+    '-keyfile',
+    'ca.key',
+    '-in',
+    'server.csr',
+    '-out',
+    'server-old.crt',
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200201000000Z',
+    '-extfile',
+    'san.cnf',
+    '-extensions',
+    'e',
+    '-notext',
+  );
+  for (const f of [
+    'ca.crt',
+    'ca.key',
+    'alice.crt',
+    'alice.key',
+    'bob.key',
+    'bob-old.crt',
+    'server.key',
+    'server.crt',
+    'impostor.crt',
+    'server-old.crt',
+  ]) {
     pem[f] = readFileSync(path.join(dir, f), 'utf8');
   }
 });
@@ -597,5 +667,76 @@ describe('sanitizedKubeconfig', () => {
     expect(kc.getContextObject('prod')?.namespace).toBe('team-a');
     const core = kc.makeApiClient(CoreV1Api);
     expect(core).toBeInstanceOf(CoreV1Api);
+  });
+});
+
+describe('describeClusterError against a loopback API server', () => {
+  /** Serves one HTTPS answer with `cert`, runs a client-node call against it, returns the error. */
+  async function failure(cert: string, status: number, host = '127.0.0.1'): Promise<ClusterConnectionError> {
+    const server = createServer({ key: pem['server.key'], cert }, (_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `said ${status}`,
+          code: status,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const serverUrl = `https://${host}:${port}`;
+      const text = kubeconfig({
+        cluster: { server: serverUrl, 'certificate-authority-data': b64('ca.crt') },
+      });
+      const imported = okOf(parseKubeconfig(text, base)).clusters[0]!;
+      const kc = new KubeConfig();
+      kc.loadFromString(sanitizedKubeconfig(imported));
+      try {
+        await kc.makeApiClient(CoreV1Api).listNamespace();
+      } catch (e) {
+        return describeClusterError(e, { context: imported.context, server: imported.cluster.server });
+      }
+      throw new Error('the call succeeded');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('names an unknown CA, an expired server certificate and a name mismatch', async () => {
+    const unknown = await failure(pem['impostor.crt'] as string, 200);
+    expect(unknown).toMatchObject({ code: 'FAILED', reason: 'unknown-ca' });
+    expect(unknown.message).toMatch(/context "prod" \(https:\/\/127\.0\.0\.1:\d+\) presented a certificate/);
+    expect(unknown.hint).toMatch(/certificate-authority-data/);
+    expect(await failure(pem['server-old.crt'] as string, 200)).toMatchObject({
+      reason: 'certificate-expired',
+    });
+    expect(await failure(pem['server.crt'] as string, 200, 'localhost')).toMatchObject({
+      reason: 'name-mismatch',
+    });
+  });
+
+  it('tells 401 from 403, with the API server message where client-node keeps it', async () => {
+    const unauthorized = await failure(pem['server.crt'] as string, 401);
+    expect(unauthorized).toMatchObject({ code: 'FAILED', reason: 'unauthorized', status: 401 });
+    // client-node 1.4 drops the body of a 401.
+    expect(unauthorized.message).toMatch(/did not accept the credentials \(401 Unauthorized\)$/);
+    const forbidden = await failure(pem['server.crt'] as string, 403);
+    expect(forbidden).toMatchObject({ reason: 'forbidden', status: 403 });
+    expect(forbidden.message).toMatch(/refused the request \(403 Forbidden\): said 403$/);
+    expect(forbidden.hint).toMatch(/RBAC/);
+  });
+
+  it('says when the server cannot be reached', () => {
+    const e = Object.assign(new Error('request to https://10.9.9.9:6443/api failed'), {
+      code: 'ECONNREFUSED',
+    });
+    const d = describeClusterError(e, { context: 'x', server: 'https://10.9.9.9:6443' });
+    expect(d).toMatchObject({ reason: 'unreachable' });
+    expect(d.message).toMatch(/cannot be reached \(ECONNREFUSED\)/);
   });
 });

@@ -30,3 +30,5 @@ export type {
   KubeconfigProblem,
   ParseKubeconfigOptions,
 } from './kubeconfig';
+export { ClusterConnectionError, describeClusterError } from './errors';
+export type { ClusterFailure, ClusterTarget } from './errors';
