@@ -256,6 +256,7 @@ describe('parseKubeconfig: accepted kubeconfigs', () => {
     });
     const result = okOf(parseKubeconfig(text, { ...base, fileName: '/home/op/.kube/config', readFile }));
     expect([...reads].sort()).toEqual(Object.keys(files).sort());
+    expect([...result.filesRead].sort()).toEqual(Object.keys(files).sort());
     expect(result.clusters.map((c) => c.context)).toEqual(['a', 'b', 'b-alice']);
     expect(result.clusters[0]?.cluster.caPem).toBe(pem['ca.crt']);
     expect(result.clusters[0]?.user.clientCertificate?.keyPem).toBe(pem['alice.key']);
@@ -419,17 +420,54 @@ describe('parseKubeconfig: refused and broken kubeconfigs', () => {
     });
     const errs = errorsOf(parseKubeconfig(dangling, base));
     expect(errs.map((e) => [e.entry, e.field])).toEqual([
-      ['user "u"', 'user'],
       ['context "c"', 'cluster'],
-      ['context "c"', 'user'],
+      ['user "u"', 'user'],
     ]);
-    expect(errs[1]?.message).toMatch(/names cluster "gone", which the kubeconfig does not define/);
-    expect(errs[1]?.line).toBe(7);
+    expect(errs[0]?.message).toMatch(/names cluster "gone", which the kubeconfig does not define/);
+    expect(errs[0]?.line).toBe(7);
+    expect(errs[1]?.message).toBe('user "u" has no user section');
     const halfCert = errorsOf(
       parseKubeconfig(kubeconfig({ user: { 'client-certificate-data': b64('alice.crt') } }), base),
     );
     expect(halfCert[0]).toMatchObject({ field: 'client-key-data' });
     expect(halfCert[0]?.message).toMatch(/certificate but no key/);
+  });
+
+  it('reports broken or duplicate entries only for the contexts that use them', () => {
+    const text = stringify({
+      clusters: [
+        {
+          name: 'prod',
+          cluster: { server: 'https://prod:6443', 'certificate-authority-data': b64('ca.crt') },
+        },
+        { name: 'twice', cluster: { server: 'https://a:6443', 'certificate-authority-data': b64('ca.crt') } },
+        { name: 'twice', cluster: { server: 'https://b:6443', 'certificate-authority-data': b64('ca.crt') } },
+        { cluster: { server: 'https://nameless:6443' } },
+      ],
+      users: [{ name: 'ci', user: { token: 'abc' } }],
+      contexts: [
+        { name: 'good', context: { cluster: 'prod', user: 'ci' } },
+        { name: 'ambiguous', context: { cluster: 'twice', user: 'ci' } },
+      ],
+    });
+    const errs = errorsOf(parseKubeconfig(text, base));
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ entry: 'cluster "twice"', field: 'name', line: 10 });
+    expect(errs[0]?.message).toBe('clusters has two entries named "twice"');
+    const good = okOf(parseKubeconfig(text, { ...base, contexts: ['good'] }));
+    expect(good.clusters.map((c) => c.context)).toEqual(['good']);
+    expect(good.warnings.map((w) => w.field)).toEqual(['clusters[3].name']);
+  });
+
+  it('refuses a token file that holds no token, and an oversized file', () => {
+    const shadow = Buffer.from('root:$y$j9T$abc:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+    const text = kubeconfig({ user: { tokenFile: '/etc/shadow' } });
+    const [e] = errorsOf(parseKubeconfig(text, { ...base, readFile: () => shadow }));
+    expect(e).toMatchObject({ entry: 'user "alice"', field: 'tokenFile' });
+    expect(e?.message).toMatch(/does not hold a bearer token/);
+    expect(JSON.stringify(e)).not.toContain('root:');
+    const big = errorsOf(parseKubeconfig(text, { ...base, readFile: () => Buffer.alloc(1024 * 1024, 0x61) }));
+    expect(big[0]?.message).toMatch(/too large for a certificate, key or token/);
   });
 
   it('refuses insecure-skip-tls-verify', () => {

@@ -16,6 +16,7 @@ export function countClusters(db: Db): number {
 export {
   MAX_KUBECONFIG_ALIASES,
   MAX_KUBECONFIG_BYTES,
+  MAX_REFERENCED_FILE_BYTES,
   execCommandLine,
   parseKubeconfig,
   sanitizedKubeconfig,

@@ -13,6 +13,12 @@ export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
 /** Aliases a YAML file may expand; more is a "billion laughs" file, not a kubeconfig. */
 export const MAX_KUBECONFIG_ALIASES = 100;
 
+/** Certificates, keys and tokens are kilobytes; a larger file is the wrong one. */
+export const MAX_REFERENCED_FILE_BYTES = 256 * 1024;
+
+/** A bearer token: printable ASCII, no spaces (a JWT or a service-account token). */
+const TOKEN = /^[\x21-\x7e]{1,16384}$/;
+
 /** One certificate, as the console shows it. */
 export interface CertificateSummary {
   subject: string;
@@ -74,7 +80,13 @@ export interface KubeconfigProblem {
 }
 
 export type KubeconfigImport =
-  | { ok: true; clusters: ImportedCluster[]; warnings: KubeconfigProblem[] }
+  | {
+      ok: true;
+      clusters: ImportedCluster[];
+      warnings: KubeconfigProblem[];
+      /** The files the import read (absolute paths), for the operator to confirm. */
+      filesRead: string[];
+    }
   | { ok: false; errors: KubeconfigProblem[]; warnings: KubeconfigProblem[] };
 
 export interface ParseKubeconfigOptions {
@@ -143,6 +155,8 @@ const KNOWN_USER_FIELDS = new Set([
 class Checker {
   readonly errors: KubeconfigProblem[] = [];
   readonly warnings: KubeconfigProblem[] = [];
+  /** Every file read, in order, so the operator sees what the import took from the disk. */
+  readonly filesRead: string[] = [];
   private readonly files = new Map<string, Buffer | undefined>();
   private readonly lines: LineCounter;
   private readonly doc: Document;
@@ -211,8 +225,23 @@ class Checker {
       }
       resolved = path.resolve(path.dirname(fileName), filePath);
     }
-    if (!this.files.has(resolved)) this.files.set(resolved, readFile(resolved));
+    if (!this.files.has(resolved)) {
+      const read = readFile(resolved);
+      if (read !== undefined) this.filesRead.push(resolved);
+      this.files.set(resolved, read);
+    }
     const data = this.files.get(resolved);
+    if (data !== undefined && data.byteLength > MAX_REFERENCED_FILE_BYTES) {
+      this.problem(
+        'error',
+        entry,
+        field,
+        `${entry}: the file ${resolved} named in ${field} is ${data.byteLength} bytes, too large for a certificate, key or token`,
+        `Check that ${field} names the right file.`,
+        at,
+      );
+      return undefined;
+    }
     if (data === undefined) {
       this.problem(
         'error',
@@ -331,14 +360,25 @@ function pemField(
   return undefined;
 }
 
-/** Checks a list section (clusters/users/contexts) and indexes its entries by name. */
+interface NamedEntry {
+  body: Obj;
+  at: (string | number)[];
+  /** Why the entry cannot be used; reported only when a chosen context needs it. */
+  broken?: { field: string; message: string; hint: string; at?: (string | number)[] };
+}
+
+/**
+ * Indexes a list section (clusters/users/contexts) by name. A broken entry (no section, a name
+ * used twice) is kept with what is wrong, so it blocks only the contexts that use it; an entry
+ * with no name can never be used and is only a warning.
+ */
 function namedEntries(
   c: Checker,
   root: Obj,
   key: 'clusters' | 'users' | 'contexts',
   inner: 'cluster' | 'user' | 'context',
-): Map<string, { body: Obj; at: (string | number)[] }> {
-  const out = new Map<string, { body: Obj; at: (string | number)[] }>();
+): Map<string, NamedEntry> {
+  const out = new Map<string, NamedEntry>();
   const list = root[key];
   if (list === undefined || list === null) return out;
   if (!Array.isArray(list)) {
@@ -356,41 +396,49 @@ function namedEntries(
     const name = isObj(item) ? str(item.name) : undefined;
     if (!isObj(item) || !name) {
       c.problem(
-        'error',
+        'warning',
         'kubeconfig',
         `${key}[${i}].name`,
-        `entry ${i + 1} of ${key} has no name`,
-        `Each entry of ${key} needs a name and a ${inner} section.`,
+        `entry ${i + 1} of ${key} has no name, so nothing can use it; it is left out`,
+        `Give it a name, or remove it.`,
         [key, i],
       );
       return;
     }
     const body = item[inner];
+    const at = [key, i, inner];
+    const previous = out.get(name);
+    if (previous) {
+      previous.broken = {
+        field: 'name',
+        message: `${key} has two entries named "${name}"`,
+        hint: 'Rename or remove one of them; the console will not guess which one is meant.',
+        at: [key, i, 'name'],
+      };
+      return;
+    }
     if (!isObj(body)) {
-      c.problem(
-        'error',
-        `${inner} "${name}"`,
-        inner,
-        `${inner} "${name}" has no ${inner} section`,
-        `Give ${inner} "${name}" its ${inner}: settings, or remove the entry.`,
-        [key, i],
-      );
+      out.set(name, {
+        body: {},
+        at: [key, i],
+        broken: {
+          field: inner,
+          message: `${inner} "${name}" has no ${inner} section`,
+          hint: `Give ${inner} "${name}" its ${inner}: settings, or remove the entry.`,
+        },
+      });
       return;
     }
-    if (out.has(name)) {
-      c.problem(
-        'error',
-        `${inner} "${name}"`,
-        'name',
-        `${key} has two entries named "${name}"`,
-        'Rename or remove one of them; the console will not guess which one is meant.',
-        [key, i, 'name'],
-      );
-      return;
-    }
-    out.set(name, { body, at: [key, i, inner] });
+    out.set(name, { body, at });
   });
   return out;
+}
+
+/** Reports a broken entry as an error; true when the entry is usable. */
+function usable(c: Checker, entry: string, e: NamedEntry): boolean {
+  if (!e.broken) return true;
+  c.problem('error', entry, e.broken.field, e.broken.message, e.broken.hint, e.broken.at ?? e.at);
+  return false;
 }
 
 function checkCluster(
@@ -737,12 +785,12 @@ function checkUser(
     ]);
   } else if (body.token !== undefined) {
     const token = str(body.token)?.trim();
-    if (!token || /\s/.test(token)) {
+    if (!token || !TOKEN.test(token)) {
       c.problem(
         'error',
         entry,
         'token',
-        `the token of ${entry} is ${token ? 'not one word' : 'empty'}`,
+        `the token of ${entry} is ${token ? 'not a bearer token (one word of printable ASCII)' : 'empty'}`,
         'Give the bearer token itself.',
         [...at, 'token'],
       );
@@ -761,12 +809,12 @@ function checkUser(
       );
     } else if (data !== undefined) {
       const token = data.toString('utf8').trim();
-      if (!token || /\s/.test(token)) {
+      if (!token || !TOKEN.test(token)) {
         c.problem(
           'error',
           entry,
           tokenFileKey,
-          `the token file ${file} of ${entry} ${token ? 'holds more than one word' : 'is empty'}`,
+          `the token file ${file} of ${entry} ${token ? 'does not hold a bearer token (one word of printable ASCII)' : 'is empty'}`,
           'The file must hold the bearer token only.',
           [...at, tokenFileKey],
         );
@@ -983,8 +1031,9 @@ export function parseKubeconfig(
   const checkedUsers = new Map<string, ImportedUser | undefined>();
   const out: ImportedCluster[] = [];
   for (const name of wanted) {
-    const ctx = contexts.get(name) as { body: Obj; at: (string | number)[] };
+    const ctx = contexts.get(name) as NamedEntry;
     const entry = `context "${name}"`;
+    if (!usable(c, entry, ctx)) continue;
     const clusterName = str(ctx.body.cluster);
     const userName = str(ctx.body.user);
     let cluster: ImportedCluster['cluster'] | undefined;
@@ -1002,8 +1051,9 @@ export function parseKubeconfig(
       );
     } else {
       if (!checkedClusters.has(clusterName)) {
-        const cl = clusters.get(clusterName) as { body: Obj; at: (string | number)[] };
-        checkedClusters.set(clusterName, checkCluster(c, clusterName, cl.body, cl.at, now));
+        const cl = clusters.get(clusterName) as NamedEntry;
+        const ok = usable(c, `cluster "${clusterName}"`, cl);
+        checkedClusters.set(clusterName, ok ? checkCluster(c, clusterName, cl.body, cl.at, now) : undefined);
       }
       cluster = checkedClusters.get(clusterName);
     }
@@ -1020,8 +1070,9 @@ export function parseKubeconfig(
       );
     } else {
       if (!checkedUsers.has(userName)) {
-        const u = users.get(userName) as { body: Obj; at: (string | number)[] };
-        checkedUsers.set(userName, checkUser(c, userName, u.body, u.at, now));
+        const u = users.get(userName) as NamedEntry;
+        const ok = usable(c, `user "${userName}"`, u);
+        checkedUsers.set(userName, ok ? checkUser(c, userName, u.body, u.at, now) : undefined);
       }
       user = checkedUsers.get(userName);
     }
@@ -1038,7 +1089,7 @@ export function parseKubeconfig(
         e.message = `${options.fileName}${e.line ? ` line ${e.line}` : ''}: ${e.message}`;
     return { ok: false, errors: c.errors, warnings: c.warnings };
   }
-  return { ok: true, clusters: out, warnings: c.warnings };
+  return { ok: true, clusters: out, warnings: c.warnings, filesRead: c.filesRead };
 }
 
 /** The kubeconfig (as an object) that carries one imported context and nothing else. */
