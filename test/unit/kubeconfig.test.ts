@@ -11,6 +11,7 @@ import {
   type ClusterConnectionError,
   describeClusterError,
   execCommandLine,
+  listKubeconfigContexts,
   parseKubeconfig,
   sanitizedKubeconfig,
   sanitizedKubeconfigObject,
@@ -605,6 +606,15 @@ describe('parseKubeconfig: refused and broken kubeconfigs', () => {
     expect(bad[0]?.message).toMatch(/certificate 1 of the bundle does not parse/);
   });
 
+  it('warns when the CA given is not a CA certificate', () => {
+    const text = kubeconfig({
+      cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority-data': b64('server.crt') },
+    });
+    const result = okOf(parseKubeconfig(text, base));
+    expect(result.warnings[0]).toMatchObject({ entry: 'cluster "prod"', field: 'certificate-authority' });
+    expect(result.warnings[0]?.message).toMatch(/CN=kube-apiserver .* is not a CA certificate/);
+  });
+
   it('refuses an expired CA, with the dates', () => {
     const [e] = errorsOf(parseKubeconfig(kubeconfig(), { ...base, now: new Date('2099-01-01T00:00:00Z') }));
     expect(e).toMatchObject({ entry: 'cluster "prod"', field: 'certificate-authority' });
@@ -619,6 +629,39 @@ describe('parseKubeconfig: refused and broken kubeconfigs', () => {
     const result = parseKubeconfig(text, base);
     expect(JSON.stringify(result)).not.toContain('top-secret-token');
     expect(errorsOf(result).map((e) => e.field)).toContain('token');
+  });
+});
+
+describe('listKubeconfigContexts', () => {
+  it('lists the contexts to choose from without reading or checking anything', () => {
+    const text = stringify({
+      clusters: [
+        { name: 'prod', cluster: { server: 'http://prod:8080', 'certificate-authority': '/x/ca.crt' } },
+      ],
+      users: [{ name: 'u', user: { exec: { command: 'rm', args: ['-rf', '/'] } } }],
+      contexts: [
+        { name: 'prod', context: { cluster: 'prod', user: 'u', namespace: 'n' } },
+        { name: 'lost', context: { cluster: 'gone' } },
+      ],
+      'current-context': 'lost',
+    });
+    expect(listKubeconfigContexts(text)).toEqual({
+      ok: true,
+      contexts: [
+        {
+          name: 'prod',
+          cluster: 'prod',
+          user: 'u',
+          namespace: 'n',
+          server: 'http://prod:8080',
+          current: false,
+        },
+        { name: 'lost', cluster: 'gone', current: true },
+      ],
+    });
+    const bad = listKubeconfigContexts('a: [', { fileName: 'k.yaml' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors[0]?.message).toMatch(/^k\.yaml line 1: not valid YAML/);
   });
 });
 
@@ -705,6 +748,25 @@ describe('sanitizedKubeconfig', () => {
     expect(kc.getContextObject('prod')?.namespace).toBe('team-a');
     const core = kc.makeApiClient(CoreV1Api);
     expect(core).toBeInstanceOf(CoreV1Api);
+  });
+
+  it('hands an allowlisted exec plugin, and only that, to client-node', () => {
+    const exec = {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: '/usr/bin/kubelogin',
+      args: ['get-token'],
+    };
+    const text = kubeconfig({ user: { exec, token: 'also-a-token' } });
+    const imported = okOf(parseKubeconfig(text, { execAllowlist: ['/usr/bin/kubelogin get-token'] }))
+      .clusters[0]!;
+    const kc = new KubeConfig();
+    kc.loadFromString(sanitizedKubeconfig(imported));
+    expect(kc.getCurrentUser()).toMatchObject({
+      name: 'alice',
+      token: 'also-a-token',
+      exec: { command: '/usr/bin/kubelogin', args: ['get-token'], interactiveMode: 'Never' },
+    });
+    expect(kc.getCurrentUser()?.certData).toBeUndefined();
   });
 });
 

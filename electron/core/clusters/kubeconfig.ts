@@ -592,6 +592,23 @@ function checkCluster(
       );
     } else {
       caCertificates = parsed.map(summarise);
+      for (const cert of parsed) {
+        if (!cert.ca) {
+          c.problem(
+            'warning',
+            entry,
+            'certificate-authority',
+            `the certificate ${cert.subject.replace(/\n/g, ', ')} given as the CA of ${entry} is not a CA certificate (it may be the API server's own certificate)`,
+            "Give the cluster CA (kubeadm: /etc/kubernetes/pki/ca.crt); verification against a server's own certificate fails.",
+            [
+              ...at,
+              body['certificate-authority-data'] !== undefined
+                ? 'certificate-authority-data'
+                : 'certificate-authority',
+            ],
+          );
+        }
+      }
       const current = parsed.filter((cert) => !expiredOrEarly(cert, now));
       for (const cert of parsed) {
         const why = expiredOrEarly(cert, now);
@@ -927,20 +944,20 @@ function checkUser(
   return user;
 }
 
-/** Parses and checks a kubeconfig; see the module comment. Never throws for bad input. */
-export function parseKubeconfig(
-  input: string | Uint8Array,
-  options: ParseKubeconfigOptions,
-): KubeconfigImport {
-  const fail = (field: string, message: string, hint: string, line?: number): KubeconfigImport => {
-    const p: KubeconfigProblem = {
+type Loaded =
+  { ok: true; doc: Document; lines: LineCounter; root: Obj } | { ok: false; problem: KubeconfigProblem };
+
+/** Decodes and parses the YAML, down to a root with at least one context. */
+function loadKubeconfig(input: string | Uint8Array, fileName: string | undefined): Loaded {
+  const fail = (field: string, message: string, hint: string, line?: number): Loaded => {
+    const problem: KubeconfigProblem = {
       entry: 'kubeconfig',
       field,
-      message: options.fileName ? `${options.fileName}${line ? ` line ${line}` : ''}: ${message}` : message,
+      message: fileName ? `${fileName}${line ? ` line ${line}` : ''}: ${message}` : message,
       hint,
     };
-    if (line !== undefined) p.line = line;
-    return { ok: false, errors: [p], warnings: [] };
+    if (line !== undefined) problem.line = line;
+    return { ok: false, problem };
   };
   const size = typeof input === 'string' ? input.length : input.byteLength;
   if (size > MAX_KUBECONFIG_BYTES) {
@@ -995,6 +1012,65 @@ export function parseKubeconfig(
       'A kubeconfig names at least one context (a cluster with a user); kubectl config set-context adds one.',
     );
   }
+  return { ok: true, doc, lines, root };
+}
+
+/** A context as the operator chooses among them: names only, nothing checked or read. */
+export interface KubeconfigContextChoice {
+  name: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  /** The server URL of its cluster, as written. */
+  server?: string;
+  current: boolean;
+}
+
+/**
+ * The contexts of a kubeconfig, for the operator to choose which to import (then
+ * `parseKubeconfig` with `contexts`). Reads no files and checks nothing beyond the YAML.
+ */
+export function listKubeconfigContexts(
+  input: string | Uint8Array,
+  options: { fileName?: string } = {},
+): { ok: true; contexts: KubeconfigContextChoice[] } | { ok: false; errors: KubeconfigProblem[] } {
+  const loaded = loadKubeconfig(input, options.fileName);
+  if (!loaded.ok) return { ok: false, errors: [loaded.problem] };
+  const { root } = loaded;
+  const servers = new Map<string, string>();
+  for (const item of Array.isArray(root.clusters) ? (root.clusters as unknown[]) : []) {
+    const name = isObj(item) ? str(item.name) : undefined;
+    const server = isObj(item) && isObj(item.cluster) ? str(item.cluster.server) : undefined;
+    if (name && server && !servers.has(name)) servers.set(name, server);
+  }
+  const current = str(root['current-context']);
+  const contexts: KubeconfigContextChoice[] = [];
+  for (const item of root.contexts as unknown[]) {
+    const name = isObj(item) ? str(item.name) : undefined;
+    if (!name || !isObj(item)) continue;
+    const body = isObj(item.context) ? item.context : {};
+    const choice: KubeconfigContextChoice = { name, current: name === current };
+    const cluster = str(body.cluster);
+    const user = str(body.user);
+    const namespace = str(body.namespace);
+    if (cluster) choice.cluster = cluster;
+    if (user) choice.user = user;
+    if (namespace) choice.namespace = namespace;
+    const server = cluster ? servers.get(cluster) : undefined;
+    if (server) choice.server = server;
+    contexts.push(choice);
+  }
+  return { ok: true, contexts };
+}
+
+/** Parses and checks a kubeconfig; see the module comment. Never throws for bad input. */
+export function parseKubeconfig(
+  input: string | Uint8Array,
+  options: ParseKubeconfigOptions,
+): KubeconfigImport {
+  const loaded = loadKubeconfig(input, options.fileName);
+  if (!loaded.ok) return { ok: false, errors: [loaded.problem], warnings: [] };
+  const { doc, lines, root } = loaded;
   const c = new Checker(doc, lines, options);
   const now = options.now ?? new Date();
   const clusters = namedEntries(c, root, 'clusters', 'cluster');
