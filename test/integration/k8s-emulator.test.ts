@@ -28,6 +28,7 @@ function call(
   p: string,
   body?: unknown,
   token: string | null = k.token,
+  contentType = 'application/json',
 ): Promise<{ code: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -37,7 +38,7 @@ function call(
         ca: k.caPem,
         headers: {
           ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'Content-Type': 'application/json' } : {}),
+          ...(body ? { 'Content-Type': contentType } : {}),
         },
       },
       (res) => {
@@ -173,6 +174,30 @@ describe('the Kubernetes API emulator', () => {
       },
     });
 
+    const patched = await call(
+      'PATCH',
+      path1,
+      { metadata: { labels: { role: null, owner: 'x' } } },
+      k.token,
+      'application/merge-patch+json',
+    );
+    expect(patched.code).toBe(200);
+    expect((patched.body.metadata as { labels: object }).labels).toEqual({ owner: 'x' });
+    expect(
+      (
+        await call(
+          'PATCH',
+          path1,
+          { metadata: { resourceVersion: rv } },
+          k.token,
+          'application/merge-patch+json',
+        )
+      ).code,
+    ).toBe(409);
+    expect(
+      (await call('PATCH', path1, [{ op: 'remove', path: '/spec' }], k.token, 'application/json-patch+json'))
+        .code,
+    ).toBe(415);
     expect((await call('DELETE', path1)).body).toMatchObject({ kind: 'Status', status: 'Success' });
     expect((await call('GET', path1)).body).toMatchObject({
       code: 404,
@@ -217,6 +242,17 @@ describe('the Kubernetes API emulator', () => {
       expect(JSON.parse(await run('get', 'ns', 'from-kubectl', '-o', 'json'))).toMatchObject({
         metadata: { name: 'from-kubectl', labels: { made: 'by-test' } },
         status: { phase: 'Active' },
+      });
+      // kubectl label sends a strategic merge patch: what an operator does by hand to cause drift.
+      expect(await run('label', 'ns', 'from-kubectl', 'changed=by-hand')).toContain(
+        'namespace/from-kubectl labeled',
+      );
+      expect(JSON.parse(await run('get', 'ns', 'from-kubectl', '-o', 'json'))).toMatchObject({
+        metadata: { labels: { made: 'by-test', changed: 'by-hand' } },
+      });
+      expect(await run('label', 'ns', 'from-kubectl', 'changed-')).toContain('unlabeled');
+      expect(JSON.parse(await run('get', 'ns', 'from-kubectl', '-o', 'json')).metadata.labels).toEqual({
+        made: 'by-test',
       });
       expect(await run('delete', 'namespace', 'from-kubectl')).toContain('namespace "from-kubectl" deleted');
       expect(await run('get', 'namespaces', '-o', 'name')).not.toContain('from-kubectl');

@@ -2,8 +2,8 @@
 // and a bearer token, discovery, the OpenAPI v3 documents, and the REST verbs get/list/create/
 // update/delete with kube-apiserver's status codes and Status bodies (k8s-tenancy.md §3). No
 // kube-apiserver can run here; this is what the console's cluster code and a real kubectl talk to.
-// Not yet: PATCH (strategic merge and server-side apply), dryRun, watch, quota admission,
-// validation against the schemas — later steps of the clusters issue.
+// Not yet: protobuf bodies, strategic merge of lists, server-side apply, dryRun, watch, namespace
+// finalization, quota admission, validation against the schemas — later steps of the clusters issue.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -88,14 +88,18 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<KubeObject> {
-  // JSON only: kube-apiserver also speaks protobuf, and clients (kubectl) fall back to JSON on 415.
-  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim();
-  if (type !== 'application/json') {
+async function readBody(
+  req: IncomingMessage,
+  accepted: readonly string[] = ['application/json'],
+): Promise<KubeObject> {
+  // JSON only: kube-apiserver also speaks protobuf (kubectl creates built-in kinds that way); such a
+  // request is answered 415, as a server without protobuf would.
+  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
+  if (!accepted.includes(type)) {
     throw new StatusError(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json`,
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
     );
   }
   const chunks: Buffer[] = [];
@@ -112,6 +116,20 @@ async function readBody(req: IncomingMessage): Promise<KubeObject> {
       `the request body is not a JSON object: ${(error as Error).message}`,
     );
   }
+}
+
+/** RFC 7386: objects merge key by key, null removes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }
 
 interface Route {
@@ -244,16 +262,17 @@ export async function startKubeEmulator(options: { stateDir: string; port?: numb
           },
         });
       }
-      case 'PATCH':
-        return send(
-          res,
-          415,
-          new StatusError(
-            415,
-            'UnsupportedMediaType',
-            'the lab emulator does not serve PATCH yet',
-          ).toStatus(),
-        );
+      case 'PATCH': {
+        if (!name) break;
+        // JSON merge patch (RFC 7386), and strategic merge patch for what it shares with it (maps);
+        // lists are replaced whole: patch merge keys and $patch directives are not honoured yet.
+        const patch = await readBody(req, [
+          'application/merge-patch+json',
+          'application/strategic-merge-patch+json',
+        ]);
+        const patched = mergePatch(store.get(type, namespace, name), patch) as KubeObject;
+        return send(res, 200, store.update(type, namespace, name, patched));
+      }
     }
     send(
       res,
