@@ -227,7 +227,9 @@ describe.skipIf(!sshd)(`SFTP transfers${sshd ? '' : ' (skipped: no sshd)'}`, () 
       await sh(`mkdir -p ${shQuote(small)}`);
       inHostMounts('mount', '-t', 'tmpfs', '-o', 'size=8m,mode=1777', 'tmpfs', small);
     } catch (error) {
-      ctx.skip(`cannot mount a tmpfs here: ${(error as Error).message.split('\n')[0]}`);
+      const why = `cannot mount a tmpfs here: ${(error as Error).message.split('\n')[0]}`;
+      console.log(`hosts-transfer: the disk-full test skipped: ${why}`);
+      ctx.skip(why);
     }
     try {
       if ((await sh(`stat -f -c %T ${shQuote(small)}`)).trim() !== 'tmpfs')

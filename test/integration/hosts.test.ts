@@ -19,6 +19,10 @@ if (!sshd)
     'hosts: skipped here: /usr/sbin/sshd is missing (apt-get install openssh-server; .ci/run does)',
   );
 const simulator = path.resolve(import.meta.dirname, '../../out/lab/nvidia-smi.mjs');
+const noSimulator = existsSync(simulator)
+  ? ''
+  : ' (skipped: the nvidia-smi simulator is not built: npm run build)';
+if (noSimulator) console.log(`hosts: GPU steps${noSimulator}`);
 
 let lab: LabState;
 let work: string;
@@ -101,7 +105,7 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
     expect(entry?.input).toMatchObject({ command: 'hostname', hosts: [host(0).name, host(1).name] });
   });
 
-  it.skipIf(!existsSync(simulator))('reads the simulated GPUs with nvidia-smi -L', async () => {
+  it.skipIf(!existsSync(simulator))(`reads the simulated GPUs with nvidia-smi -L${noSimulator}`, async () => {
     const { results } = await admin.call('hosts.run', {
       hosts: [host(0).name, host(1).name],
       command: 'nvidia-smi -L',
@@ -117,7 +121,7 @@ describe.skipIf(!sshd)(`GPU hosts over SSH${sshd ? '' : ' (skipped: no sshd)'}`,
   });
 
   it.skipIf(!existsSync(simulator))(
-    'discovers facts and GPUs, and refuses output it cannot read without storing any of it',
+    `discovers facts and GPUs, and refuses output it cannot read without storing any of it${noSimulator}`,
     async () => {
       const { results } = await admin.call('hosts.discover', { hosts: [host(0).name, host(1).name] });
       expect(results.map((r) => r.error)).toEqual([null, null]);

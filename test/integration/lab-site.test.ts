@@ -234,15 +234,18 @@ describe(`lab site: 3 hosts in ${isRoot ? 'netns' : 'loopback'} mode`, () => {
     }
   });
 
-  it.skipIf(!isRoot)('puts the host bin directory first in PTY login shells too', async () => {
-    const r = await sshTo(hosts[1]!, pinned, [], {
-      tty: true,
-      input: 'echo "PTY=$PATH"; command -v nvidia-smi; exit\n',
-    });
-    const bin = state.hosts[1]!.binDir;
-    expect(r.stdout).toContain(`PTY=${bin}:`);
-    expect(r.stdout).toContain(`${bin}/nvidia-smi`);
-  });
+  it.skipIf(!isRoot)(
+    `puts the host bin directory first in PTY login shells too${isRoot ? '' : ' (skipped: not root: a non-root sshd cannot allocate pseudo-terminals)'}`,
+    async () => {
+      const r = await sshTo(hosts[1]!, pinned, [], {
+        tty: true,
+        input: 'echo "PTY=$PATH"; command -v nvidia-smi; exit\n',
+      });
+      const bin = state.hosts[1]!.binDir;
+      expect(r.stdout).toContain(`PTY=${bin}:`);
+      expect(r.stdout).toContain(`${bin}/nvidia-smi`);
+    },
+  );
 
   it('injects slow, fail and drop, and clears them', async () => {
     const h = hosts[0]!;
@@ -324,64 +327,71 @@ describe(`lab site: 3 hosts in ${isRoot ? 'netns' : 'loopback'} mode`, () => {
   });
 });
 
-describe.skipIf(!isRoot)('lab site: loopback mode forced as root', () => {
-  let dir: string;
-  let state: LabState | undefined;
+if (!isRoot)
+  console.log(
+    'lab-site: forcing loopback mode as root skipped here: not root (it is the default mode then, tested above)',
+  );
+describe.skipIf(!isRoot)(
+  `lab site: loopback mode forced as root${isRoot ? '' : ' (skipped: not root)'}`,
+  () => {
+    let dir: string;
+    let state: LabState | undefined;
 
-  afterAll(async () => {
-    if (state && !state.stoppedAt) await labDown(state.stateDir).catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  it('serves 2 hosts on 127.0.0.1 ports, injects a fault, and tears down cleanly', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'enclave-lab-loop-'));
-    await chmod(dir, 0o711);
-    const seeded: string[] = [];
-    state = await labUp({
-      hosts: 2,
-      stateDir: path.join(dir, 'lab'),
-      mode: 'loopback',
-      seedHost: async (host, index) => {
-        seeded.push(`${index}:${host.name}`);
-        await writeFile(path.join(host.hostDir, 'seed.txt'), `seeded ${host.name}\n`);
-      },
+    afterAll(async () => {
+      if (state && !state.stoppedAt) await labDown(state.stateDir).catch(() => undefined);
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
-    expect(seeded).toEqual(['0:gpu01', '1:gpu02']);
-    console.log(`lab-site: ${state.prefix} up in ${state.mode} mode (${state.modeReason})`);
-    expect(state.mode).toBe('loopback');
-    expect(state.subnet).toBeUndefined();
-    const hosts = parseInventory(await readFile(state.inventory, 'utf8'));
-    expect(hosts.map((h) => h.address)).toEqual(['127.0.0.1', '127.0.0.1']);
-    expect(hosts[0]!.port).not.toBe(hosts[1]!.port);
-    const pinned = path.join(dir, 'pinned');
-    await writeFile(pinned, knownHostsLines(hosts));
-    const names: string[] = [];
-    for (const h of hosts) {
-      expect(servedFingerprint(h)).toBe(h.fingerprint);
-      const r = await sshTo(h, pinned, ['hostname']);
-      expect(r.code).toBe(0);
-      names.push(r.stdout.trim());
-    }
-    // As root each loopback host still gets its own hostname (its own UTS namespace).
-    expect(names).toEqual(['gpu01', 'gpu02']);
-    const smi = await sshTo(hosts[0]!, pinned, ['nvidia-smi']);
-    if (!existsSync(SIMULATOR)) expect(smi.code).toBe(SIMULATOR_MISSING_EXIT);
-    // The seeded file is the host's own: readable there through ENCLAVE_LAB_HOST_DIR.
-    const seed = await sshTo(hosts[1]!, pinned, ['cat "$ENCLAVE_LAB_HOST_DIR/seed.txt"']);
-    expect(seed.stdout.trim()).toBe('seeded gpu02');
-    await labFault(state.stateDir, 'gpu02', 'fail');
-    expect((await sshTo(hosts[1]!, pinned, ['true'])).code).toBe(1);
-    expect((await sshTo(hosts[0]!, pinned, ['true'])).code).toBe(0);
-    await labDown(state.stateDir);
-    state = JSON.parse(
-      await readFile(state.inventory.replace('inventory.yaml', 'lab.json'), 'utf8'),
-    ) as LabState;
-    expect(leftovers(state)).toEqual([]);
-    const refused = await sshTo(hosts[0]!, pinned, ['true']);
-    expect(refused.code).toBe(255);
-    expect(refused.stderr).toContain('Connection refused');
-  });
-});
+
+    it('serves 2 hosts on 127.0.0.1 ports, injects a fault, and tears down cleanly', async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'enclave-lab-loop-'));
+      await chmod(dir, 0o711);
+      const seeded: string[] = [];
+      state = await labUp({
+        hosts: 2,
+        stateDir: path.join(dir, 'lab'),
+        mode: 'loopback',
+        seedHost: async (host, index) => {
+          seeded.push(`${index}:${host.name}`);
+          await writeFile(path.join(host.hostDir, 'seed.txt'), `seeded ${host.name}\n`);
+        },
+      });
+      expect(seeded).toEqual(['0:gpu01', '1:gpu02']);
+      console.log(`lab-site: ${state.prefix} up in ${state.mode} mode (${state.modeReason})`);
+      expect(state.mode).toBe('loopback');
+      expect(state.subnet).toBeUndefined();
+      const hosts = parseInventory(await readFile(state.inventory, 'utf8'));
+      expect(hosts.map((h) => h.address)).toEqual(['127.0.0.1', '127.0.0.1']);
+      expect(hosts[0]!.port).not.toBe(hosts[1]!.port);
+      const pinned = path.join(dir, 'pinned');
+      await writeFile(pinned, knownHostsLines(hosts));
+      const names: string[] = [];
+      for (const h of hosts) {
+        expect(servedFingerprint(h)).toBe(h.fingerprint);
+        const r = await sshTo(h, pinned, ['hostname']);
+        expect(r.code).toBe(0);
+        names.push(r.stdout.trim());
+      }
+      // As root each loopback host still gets its own hostname (its own UTS namespace).
+      expect(names).toEqual(['gpu01', 'gpu02']);
+      const smi = await sshTo(hosts[0]!, pinned, ['nvidia-smi']);
+      if (!existsSync(SIMULATOR)) expect(smi.code).toBe(SIMULATOR_MISSING_EXIT);
+      // The seeded file is the host's own: readable there through ENCLAVE_LAB_HOST_DIR.
+      const seed = await sshTo(hosts[1]!, pinned, ['cat "$ENCLAVE_LAB_HOST_DIR/seed.txt"']);
+      expect(seed.stdout.trim()).toBe('seeded gpu02');
+      await labFault(state.stateDir, 'gpu02', 'fail');
+      expect((await sshTo(hosts[1]!, pinned, ['true'])).code).toBe(1);
+      expect((await sshTo(hosts[0]!, pinned, ['true'])).code).toBe(0);
+      await labDown(state.stateDir);
+      state = JSON.parse(
+        await readFile(state.inventory.replace('inventory.yaml', 'lab.json'), 'utf8'),
+      ) as LabState;
+      expect(leftovers(state)).toEqual([]);
+      const refused = await sshTo(hosts[0]!, pinned, ['true']);
+      expect(refused.code).toBe(255);
+      expect(refused.stderr).toContain('Connection refused');
+    });
+  },
+);
 
 describe('lab site: teardown after a crash', () => {
   it('finds the processes, namespaces and links by the lab prefix even when lab.json lost track of them', async () => {
