@@ -11,42 +11,16 @@
  * Screenshots go to test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
-import { parse } from 'yaml';
+import { expect, test } from '@playwright/test';
 import { heading, snap, startHarness, type Harness } from './harness';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const LAB = path.join(ROOT, 'out', 'lab', 'lab.mjs');
-const ADMIN = { name: 'admin', displayName: 'Ada Lovelace', passphrase: 'correct horse battery staple' };
-const SSHD = '/usr/sbin/sshd';
-
-interface LabHost {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  keyFile: string;
-  hostname: string;
-  fingerprint: string;
-  labels: Record<string, string>;
-}
+import { downOneHostLab, firstRun, nav, SSHD, upOneHostLab, type LabHost, type OneHostLab } from './lab';
 
 let harness: Harness | undefined;
-let labParent: string | undefined;
+let up: OneHostLab | undefined;
 let labState: string | undefined;
 let labHost: LabHost;
-
-function lab(args: string[]): string {
-  const run = spawnSync(process.execPath, [LAB, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) {
-    throw new Error(`lab ${args.join(' ')} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
-  }
-  return run.stdout;
-}
 
 /** Faults aimed at some commands only (the lab CLI arms them for every command). */
 async function labFault(
@@ -82,29 +56,16 @@ function onHost(command: string): string {
 
 test.beforeAll(async () => {
   if (!existsSync(SSHD)) return;
-  // The lab's login user must traverse the parent to reach its state directory.
-  labParent = mkdtempSync(path.join(tmpdir(), 'enclave-e2e-gpu-'));
-  chmodSync(labParent, 0o711);
-  labState = path.join(labParent, 'lab');
-  lab(['up', '--hosts', '1', '--state', labState, '--json']);
-  const inventory = parse(readFileSync(path.join(labState, 'inventory.yaml'), 'utf8')) as {
-    hosts: LabHost[];
-  };
-  const first = inventory.hosts[0];
-  if (!first) throw new Error('the lab inventory lists no hosts');
-  labHost = first;
+  up = upOneHostLab('enclave-e2e-gpu-');
+  labState = up.state;
+  labHost = up.host;
   harness = await startHarness();
 });
 
 test.afterAll(async () => {
   await harness?.stop();
-  if (labState && existsSync(path.join(labState, 'lab.json'))) lab(['down', '--state', labState, '--json']);
-  if (labParent) rmSync(labParent, { recursive: true, force: true });
+  downOneHostLab(up);
 });
-
-function nav(page: Page, link: string) {
-  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true });
-}
 
 test('an operator partitions a lab GPU with the slot map, the editor and a plan, then the fleet', async ({
   page,
@@ -118,14 +79,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
   });
 
   await test.step('first run', async () => {
-    await page.goto(harness!.url);
-    await expect(heading(page, 'Set up this workstation')).toBeVisible();
-    await page.getByLabel('Operator name').fill(ADMIN.name);
-    await page.getByLabel('Display name').fill(ADMIN.displayName);
-    await page.getByLabel('Passphrase', { exact: true }).fill(ADMIN.passphrase);
-    await page.getByLabel('Confirm passphrase').fill(ADMIN.passphrase);
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click();
-    await expect(heading(page, 'Overview')).toBeVisible();
+    await firstRun(page, harness!.url);
   });
 
   await test.step('add the lab host, confirm its key, discover its GPUs', async () => {
