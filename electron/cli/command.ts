@@ -1,6 +1,7 @@
 // What every `enclave` command is made of, and the helpers several command groups share.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit-codes';
+import { interactive, promptLine } from './prompt';
 import { openCliCore, type CliCore } from './session';
 
 export interface CommandContext {
@@ -71,4 +72,11 @@ export function formatBytes(n: number): string {
   let i = 0;
   for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+/** Asks before a change unless --yes; a script (no terminal, or --json) must say --yes. */
+export async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
+  if (ctx.options.yes === true) return true;
+  if (!interactive() || ctx.json) throw new UsageError('add --yes to apply without being asked');
+  return /^y(es)?$/i.test(await promptLine(`${question} [y/N] `));
 }

@@ -17,6 +17,7 @@ import { formatBytes, hostSelection, parseLabels, readText, str, withCore, type 
 import { POLICY_COMMANDS } from './policy-commands';
 import { TRANSFER_COMMANDS } from './transfer-commands';
 import { GPU_COMMANDS } from './gpu-commands';
+import { TENANT_COMMANDS } from './tenant-commands';
 import { formatFields, formatTable } from './table';
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
@@ -669,5 +670,6 @@ export const COMMANDS: Command[] = [
   ...CORE_COMMANDS,
   ...TRANSFER_COMMANDS,
   ...GPU_COMMANDS,
+  ...TENANT_COMMANDS,
   ...POLICY_COMMANDS,
 ];

@@ -6,9 +6,8 @@ import type { GpuApplyRow, GpuPlanRow, LayoutChoice } from '../../shared/api';
 import { MigLayoutSchema } from '../../shared/api';
 import { describeLayout } from '../../shared/mig/named-layouts';
 import type { ConsoleClient } from '../../shared/client';
-import { parseLabels, readText, str, withCore, type Command, type CommandContext } from './command';
+import { confirm, parseLabels, readText, str, withCore, type Command, type CommandContext } from './command';
 import { EXIT, UsageError } from './exit-codes';
-import { interactive, promptLine } from './prompt';
 import { signIn } from './session';
 import { formatTable } from './table';
 
@@ -102,12 +101,6 @@ function printResults(ctx: CommandContext, hostName: string, results: readonly A
       ]),
     ),
   );
-}
-
-async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
-  if (ctx.options.yes === true) return true;
-  if (!interactive() || ctx.json) throw new UsageError('add --yes to apply without being asked');
-  return /^y(es)?$/i.test(await promptLine(`${question} [y/N] `));
 }
 
 /** Plans on the core, and when every GPU can be planned asks whether to go on. */

@@ -23,9 +23,12 @@ const BOOLEAN_OPTIONS = new Set([
   'overwrite',
   'recorded',
   'force',
+  'no-kubeconfig-exec',
+  'replace',
+  'no-wait',
 ]);
 /** Options that may be given more than once (`--label site=north --label rack=r7`). */
-const MULTIPLE_OPTIONS = new Set(['label', 'model']);
+const MULTIPLE_OPTIONS = new Set(['label', 'model', 'allow-kubeconfig-exec', 'context']);
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -14,6 +14,10 @@ function onOff(value: string | undefined, option: string): boolean | undefined {
 
 const describe = (p: SitePolicy): [string, string][] => [
   ['Password login for hosts', p.allowPasswordLogin ? 'allowed' : 'not allowed (keys or ssh-agent only)'],
+  [
+    'kubeconfig exec plugins',
+    p.kubeconfigExecAllowlist.length ? p.kubeconfigExecAllowlist.join('\n') : 'none allowed',
+  ],
 ];
 
 export const POLICY_COMMANDS: Command[] = [
@@ -32,15 +36,28 @@ export const POLICY_COMMANDS: Command[] = [
   },
   {
     words: ['policy', 'set'],
-    usage: 'policy set --allow-password-login on|off',
-    summary: 'Security officers and administrators: change the site policy (audited).',
-    options: ['allow-password-login'],
+    usage:
+      'policy set [--allow-password-login on|off] [--allow-kubeconfig-exec "COMMAND LINE"]… [--no-kubeconfig-exec]',
+    summary:
+      'Security officers and administrators: change the site policy (audited). --allow-kubeconfig-exec replaces the list of allowed kubeconfig exec plugins.',
+    options: ['allow-password-login', 'allow-kubeconfig-exec', 'no-kubeconfig-exec'],
     async run(ctx) {
       const allowPasswordLogin = onOff(str(ctx.options['allow-password-login']), 'allow-password-login');
-      if (allowPasswordLogin === undefined) throw new UsageError(`usage: enclave ${this.usage}`);
+      const allowed = ctx.options['allow-kubeconfig-exec'];
+      const exec = ctx.options['no-kubeconfig-exec']
+        ? []
+        : allowed === undefined
+          ? undefined
+          : (Array.isArray(allowed) ? allowed : [allowed]).map(String);
+      if (allowPasswordLogin === undefined && exec === undefined) {
+        throw new UsageError(`usage: enclave ${this.usage}`);
+      }
       return withCore(ctx, async (cli) => {
         await signIn(cli);
-        const { policy, previous } = await cli.client.call('policy.set', { allowPasswordLogin });
+        const { policy, previous } = await cli.client.call('policy.set', {
+          ...(allowPasswordLogin === undefined ? {} : { allowPasswordLogin }),
+          ...(exec === undefined ? {} : { kubeconfigExecAllowlist: exec }),
+        });
         if (ctx.json) return ctx.print(JSON.stringify({ policy, previous }, null, 2));
         ctx.print(formatFields(describe(policy)));
       });

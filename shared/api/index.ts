@@ -1,5 +1,6 @@
 import { defineApi } from './define';
 import { auditProcedures } from './audit';
+import { clusterProcedures } from './clusters';
 import { gpuProcedures } from './gpu';
 import { hostProcedures } from './hosts';
 import { inventoryProcedures } from './inventory';
@@ -7,6 +8,7 @@ import { operatorProcedures } from './operators';
 import { policyProcedures } from './policy';
 import { sessionProcedures } from './session';
 import { systemProcedures } from './system';
+import { tenantProcedures } from './tenants';
 import { terminalProcedures } from './terminals';
 
 /** Every procedure the console offers, by id. */
@@ -19,6 +21,8 @@ export const api = defineApi([
   ...hostProcedures,
   ...gpuProcedures,
   ...inventoryProcedures,
+  ...clusterProcedures,
+  ...tenantProcedures,
   ...terminalProcedures,
 ]);
 export type Api = typeof api;
@@ -28,6 +32,8 @@ export * from './define';
 export * from './common';
 export * from './secret';
 export * from './audit';
+export * from './clusters';
+export * from './tenants';
 export * from './gpu';
 export * from './hosts';
 export * from './inventory';

@@ -31,12 +31,9 @@ export const ClusterRow = z.object({
   name: z.string(),
   server: z.string(),
   context: z.string(),
+  /** The API server's OIDC group prefix that tenant group bindings carry. */
+  oidcGroupPrefix: z.string(),
   addedAt: Timestamp,
-});
-export const TenantRow = z.object({
-  name: z.string(),
-  cluster: z.string(),
-  createdAt: Timestamp,
 });
 export const BundleRow = z.object({
   name: z.string(),
@@ -60,6 +57,5 @@ const list = <Id extends string, R extends z.ZodType>(id: Id, summary: string, r
 export const inventoryProcedures = [
   list('gpus.list', 'GPUs discovered on the inventory hosts.', GpuRow),
   list('clusters.list', 'Kubernetes clusters imported from kubeconfig.', ClusterRow),
-  list('tenants.list', 'Tenants provisioned on the clusters.', TenantRow),
   list('bundles.list', 'Offline bundles installed on this workstation.', BundleRow),
 ] as const;

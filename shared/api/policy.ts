@@ -7,6 +7,11 @@ import { procedure } from './define';
 export const SitePolicy = z.object({
   /** SSH password login for hosts that cannot take a key. Off: keys or an ssh-agent only. */
   allowPasswordLogin: z.boolean(),
+  /**
+   * kubeconfig exec credential plugins the console may run, each an exact command line (absolute
+   * path then arguments, as `enclave clusters import` prints a refused one). Empty: none.
+   */
+  kubeconfigExecAllowlist: z.array(z.string()),
 });
 export type SitePolicy = z.infer<typeof SitePolicy>;
 
@@ -23,8 +28,11 @@ export const policyProcedures = [
   procedure({
     id: 'policy.set',
     summary:
-      'Change the site policy (password login for hosts). Hosts added with a password stop connecting when it is turned off.',
-    input: z.strictObject({ allowPasswordLogin: z.boolean().optional() }),
+      'Change the site policy (password login for hosts, kubeconfig exec plugins). Hosts added with a password stop connecting when it is turned off.',
+    input: z.strictObject({
+      allowPasswordLogin: z.boolean().optional(),
+      kubeconfigExecAllowlist: z.array(z.string().min(1).max(4096)).max(64).optional(),
+    }),
     output: z.object({ policy: SitePolicy, previous: SitePolicy }),
     roles: ['security-officer', 'admin'],
     audited: true,

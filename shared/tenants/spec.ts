@@ -101,6 +101,8 @@ const Placement = z.strictObject({
 export const TenantSpec = z
   .strictObject({
     name: dnsLabel,
+    /** The console's name of the cluster to provision on; `--cluster` overrides it. */
+    cluster: dnsLabel.optional(),
     organisation: z.string().min(1, 'must not be empty'),
     contacts: z.array(Contact).min(1, 'must list at least one contact'),
     groups: z.array(GroupBinding).default([]),

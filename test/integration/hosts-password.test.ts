@@ -42,17 +42,20 @@ afterAll(() => t?.close());
 
 describe('the site policy for password login', () => {
   it('is off by default, and only a security officer or an admin may change it, in the ledger', async () => {
-    expect(await operator.call('policy.get', {})).toEqual({ allowPasswordLogin: false });
+    expect(await operator.call('policy.get', {})).toEqual({
+      allowPasswordLogin: false,
+      kubeconfigExecAllowlist: [],
+    });
     const denied = await failure(operator.call('policy.set', { allowPasswordLogin: true }));
     expect(denied?.code).toBe('FORBIDDEN');
     expect(await officer.call('policy.set', { allowPasswordLogin: true })).toEqual({
-      policy: { allowPasswordLogin: true },
-      previous: { allowPasswordLogin: false },
+      policy: { allowPasswordLogin: true, kubeconfigExecAllowlist: [] },
+      previous: { allowPasswordLogin: false, kubeconfigExecAllowlist: [] },
     });
     const [entry] = t.core.ledger.list({ procedure: 'policy.set', limit: 1 }).entries;
     expect(entry?.result).toEqual({
-      policy: { allowPasswordLogin: true },
-      previous: { allowPasswordLogin: false },
+      policy: { allowPasswordLogin: true, kubeconfigExecAllowlist: [] },
+      previous: { allowPasswordLogin: false, kubeconfigExecAllowlist: [] },
     });
     await officer.call('policy.set', { allowPasswordLogin: false });
   });

@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, rolesAllow, type AnyProcedure, type ProcedureId } from '../../shared/api';
 import type { ConsoleError } from '../../shared/errors';
 import { ROLES, type Role } from '../../shared/roles';
+
 import { ADMIN, openTestCore, type TestCore } from '../support/core';
+
+const EXAMPLE_TENANT = readFileSync(new URL('../../docs/examples/tenant.yaml', import.meta.url), 'utf8');
 
 /**
  * Every procedure × every role, through the real dispatcher. A new procedure
@@ -77,6 +80,17 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'gpus.list': () => ({}),
   'clusters.list': () => ({}),
   'tenants.list': () => ({}),
+  'clusters.contexts': () => ({ kubeconfig: 'x' }),
+  'clusters.import': () => ({ kubeconfig: 'x' }),
+  'clusters.view': () => ({ cluster: 'lab' }),
+  'clusters.remove': () => ({ cluster: 'lab' }),
+  'tenants.render': () => ({ spec: EXAMPLE_TENANT }),
+  'tenants.plan': () => ({ spec: EXAMPLE_TENANT }),
+  'tenants.apply': () => ({ spec: EXAMPLE_TENANT }),
+  'tenants.drift': () => ({ name: 'x' }),
+  'tenants.decommission': () => ({ name: 'x' }),
+  'tenants.get': () => ({ name: 'x' }),
+  'tenants.capacity': () => ({ cluster: 'lab' }),
   'bundles.list': () => ({}),
 };
 

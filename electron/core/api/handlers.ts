@@ -1,6 +1,7 @@
 import { ConsoleError } from '../../../shared/errors';
 import { countBundles, listBundles } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
+import { ClusterService } from '../clusters/service';
 import { countGpus, listGpus } from '../gpu';
 import { FleetApplier } from '../gpu/fleet';
 import { MigService, planDigestOf, type Journal } from '../gpu/mig';
@@ -37,6 +38,7 @@ import { setSitePolicy, sitePolicy } from '../policy';
 import type { Db, SecretsVault } from '../store';
 import { opensshPublicKey } from '../../../offline-bundles/sshsig';
 import { countTenants, listTenants } from '../tenants';
+import { TenantService } from '../tenants/service';
 import { runSelfCheck, selfChecks, workstationInfo } from '../workstation';
 import type { Handlers } from './dispatcher';
 
@@ -67,6 +69,13 @@ export function createHandlers(s: CoreServices): Handlers {
   const terminals = new Terminals({ db: s.db, dataDir: s.dataDir, hosts, clock: s.clock });
   const mig = new MigService({ db: s.db, hosts, clock: s.clock });
   const fleet = new FleetApplier({ db: s.db, hosts, clock: s.clock, mig });
+  const clusters = new ClusterService({
+    db: s.db,
+    vault: s.vault,
+    clock: s.clock,
+    policy: () => sitePolicy(s.db),
+  });
+  const tenants = new TenantService({ db: s.db, clusters, clock: s.clock });
   /** Ledger entries a long action writes as it goes (plan, steps), as the operator who started it. */
   const journalFor =
     (session: Session | null, transport: string): Journal =>
@@ -301,7 +310,20 @@ export function createHandlers(s: CoreServices): Handlers {
     }),
     'gpus.list': () => listGpus(s.db),
     'clusters.list': () => listClusters(s.db),
+    'clusters.contexts': ({ kubeconfig, fileName }) => clusters.contexts(kubeconfig, fileName),
+    'clusters.import': (input) => clusters.import(input),
+    'clusters.view': ({ cluster }) => clusters.view(cluster),
+    'clusters.remove': ({ cluster }) => clusters.remove(cluster),
     'tenants.list': () => listTenants(s.db),
+    'tenants.render': ({ spec, cluster }) => tenants.render(spec, cluster),
+    'tenants.plan': ({ spec, cluster }) => tenants.plan(spec, cluster),
+    'tenants.apply': ({ spec, cluster, planDigest }, { signal, emit }) =>
+      tenants.apply(spec, cluster, { planDigest, signal, onProgress: emit }),
+    'tenants.drift': (input) => tenants.drift(input),
+    'tenants.decommission': ({ name, cluster, timeoutSeconds }, { signal, emit }) =>
+      tenants.decommission(name, cluster, { timeoutSeconds, signal, onProgress: emit }),
+    'tenants.get': ({ name, cluster }) => tenants.get(name, cluster),
+    'tenants.capacity': ({ cluster }) => tenants.capacity(cluster),
     'bundles.list': () => listBundles(s.db),
   };
 }

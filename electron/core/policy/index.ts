@@ -6,18 +6,22 @@ import type { Db } from '../store';
 
 const KEYS: { [K in keyof SitePolicy]: string } = {
   allowPasswordLogin: 'policy.allow-password-login',
+  kubeconfigExecAllowlist: 'policy.kubeconfig-exec-allowlist',
 };
 
 /** Everything off unless a security officer turned it on. */
-const DEFAULTS: SitePolicy = { allowPasswordLogin: false };
+const DEFAULTS: SitePolicy = { allowPasswordLogin: false, kubeconfigExecAllowlist: [] };
 
 export function sitePolicy(db: Db): SitePolicy {
   const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-  const read = (key: keyof SitePolicy): boolean => {
-    const v = get.get(KEYS[key]) as string | undefined;
-    return v === undefined ? DEFAULTS[key] : v === 'true';
+  const read = (key: keyof SitePolicy): string | undefined => get.get(KEYS[key]) as string | undefined;
+  const login = read('allowPasswordLogin');
+  const exec = read('kubeconfigExecAllowlist');
+  return {
+    allowPasswordLogin: login === undefined ? DEFAULTS.allowPasswordLogin : login === 'true',
+    kubeconfigExecAllowlist:
+      exec === undefined ? DEFAULTS.kubeconfigExecAllowlist : (JSON.parse(exec) as string[]),
   };
-  return { allowPasswordLogin: read('allowPasswordLogin') };
 }
 
 /** Applies the given settings; returns the policy before and after. */
@@ -30,9 +34,11 @@ export function setSitePolicy(
     const put = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
-    for (const key of Object.keys(KEYS) as (keyof SitePolicy)[]) {
-      const value = change[key];
-      if (value !== undefined) put.run(KEYS[key], value ? 'true' : 'false');
+    if (change.allowPasswordLogin !== undefined) {
+      put.run(KEYS.allowPasswordLogin, change.allowPasswordLogin ? 'true' : 'false');
+    }
+    if (change.kubeconfigExecAllowlist !== undefined) {
+      put.run(KEYS.kubeconfigExecAllowlist, JSON.stringify([...new Set(change.kubeconfigExecAllowlist)]));
     }
     return { previous, policy: sitePolicy(db) };
   })();

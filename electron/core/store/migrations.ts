@@ -261,6 +261,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE recordings ADD COLUMN owner_pid INTEGER;
     `,
   },
+  {
+    version: 12,
+    name: 'cluster settings and what each tenant was last applied as',
+    sql: `
+      ALTER TABLE clusters ADD COLUMN oidc_group_prefix TEXT NOT NULL DEFAULT 'oidc:';
+      ALTER TABLE clusters ADD COLUMN version TEXT;
+      -- The spec, rendered objects and outcome of the last apply: drift compares the cluster with them.
+      ALTER TABLE tenants ADD COLUMN organisation TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tenants ADD COLUMN spec TEXT;               -- YAML as applied
+      ALTER TABLE tenants ADD COLUMN applied_objects TEXT;    -- JSON array of the objects applied
+      ALTER TABLE tenants ADD COLUMN plan_digest TEXT;
+      ALTER TABLE tenants ADD COLUMN last_applied_at TEXT;
+      ALTER TABLE tenants ADD COLUMN status TEXT NOT NULL DEFAULT 'unknown'
+        CHECK (status IN ('healthy', 'drifted', 'failed', 'unknown', 'decommissioning'));
+      ALTER TABLE tenants ADD COLUMN last_drift TEXT;         -- JSON changes of the last drift check
+      ALTER TABLE tenants ADD COLUMN drift_checked_at TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,15 +1,20 @@
-import type { z } from 'zod';
-import type { TenantRow } from '../../../shared/api';
+import type { TenantSummary } from '../../../shared/api';
 import type { Db } from '../store';
 
-/** Tenants provisioned on the clusters. */
-export function listTenants(db: Db): z.infer<typeof TenantRow>[] {
-  return db
+/** Tenants provisioned on the clusters, with health and drift as last recorded. */
+export function listTenants(db: Db): TenantSummary[] {
+  const rows = db
     .prepare(
-      `SELECT t.name, c.name AS cluster, t.created_at AS createdAt
-       FROM tenants t JOIN clusters c ON c.id = t.cluster_id ORDER BY t.name`,
+      `SELECT t.name, c.name AS cluster, t.organisation, t.created_at AS createdAt,
+              t.last_applied_at AS lastAppliedAt, t.status AS health, t.last_drift AS lastDrift,
+              t.drift_checked_at AS driftCheckedAt
+       FROM tenants t JOIN clusters c ON c.id = t.cluster_id ORDER BY t.name, c.name`,
     )
-    .all() as z.infer<typeof TenantRow>[];
+    .all() as (Omit<TenantSummary, 'driftedObjects'> & { lastDrift: string | null })[];
+  return rows.map(({ lastDrift, ...row }) => ({
+    ...row,
+    driftedObjects: lastDrift === null ? null : (JSON.parse(lastDrift) as unknown[]).length,
+  }));
 }
 
 export function countTenants(db: Db): number {
