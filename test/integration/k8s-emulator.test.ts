@@ -194,10 +194,33 @@ describe('the Kubernetes API emulator', () => {
         )
       ).code,
     ).toBe(409);
+    const jsonPatched = await call(
+      'PATCH',
+      path1,
+      [
+        { op: 'test', path: '/metadata/labels/owner', value: 'x' },
+        { op: 'add', path: '/metadata/labels/tier', value: 'db' },
+      ],
+      k.token,
+      'application/json-patch+json',
+    );
+    expect(jsonPatched.code).toBe(200);
+    expect((jsonPatched.body.metadata as { labels: object }).labels).toEqual({ owner: 'x', tier: 'db' });
     expect(
-      (await call('PATCH', path1, [{ op: 'remove', path: '/spec' }], k.token, 'application/json-patch+json'))
-        .code,
-    ).toBe(415);
+      (
+        await call(
+          'PATCH',
+          path1,
+          [{ op: 'test', path: '/metadata/labels/owner', value: 'y' }],
+          k.token,
+          'application/json-patch+json',
+        )
+      ).code,
+    ).toBe(422);
+    expect((await call('PATCH', path1, { a: 1 }, k.token, 'application/xml')).body).toMatchObject({
+      code: 415,
+      reason: 'UnsupportedMediaType',
+    });
     expect((await call('DELETE', path1)).body).toMatchObject({ kind: 'Status', status: 'Success' });
     expect((await call('GET', path1)).body).toMatchObject({
       code: 404,

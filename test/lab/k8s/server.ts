@@ -1,36 +1,73 @@
-// The Kubernetes API-server emulator of the lab (design.md §6): HTTPS on loopback with its own CA
-// and a bearer token, discovery, the OpenAPI v3 documents, and the REST verbs get/list/create/
-// update/delete with kube-apiserver's status codes and Status bodies (k8s-tenancy.md §3). No
-// kube-apiserver can run here; this is what the console's cluster code and a real kubectl talk to.
-// Not yet: protobuf bodies, strategic merge of lists, server-side apply, dryRun, watch, namespace
-// finalization, quota admission, validation against the schemas — later steps of the clusters issue.
+// The Kubernetes API-server emulator of the lab (design.md §6): HTTPS on loopback with its own CA,
+// bearer-token and client-certificate authentication, discovery, the OpenAPI v3 documents, and the
+// REST verbs with kube-apiserver's status codes and Status bodies (k8s-tenancy.md §3): get, list,
+// watch, create, update, patch (JSON, merge, strategic merge, server-side apply), delete,
+// deletecollection, dryRun, field validation, namespace finalization, ResourceQuota, and GPU nodes
+// with the GPU Operator's labels and MIG manager. No kube-apiserver can run here; this is what the
+// console's cluster code and a real kubectl talk to. Bodies are JSON (or YAML); protobuf is
+// answered 415, which kubectl never needs: it sends JSON for every write (checked with 1.32).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
-import { findType, groupList, resourceList, RESOURCE_TYPES, type ResourceType } from './registry';
-import { ObjectStore, StatusError, type KubeObject } from './store';
+import { parse as parseYaml } from 'yaml';
+import { Api, PATCH_TYPES, writeOptions, type Result } from './api';
+import { Controllers, type ControllerOptions } from './controllers';
+import { badRequest, StatusError } from './errors';
+import { GPU_OPERATOR_NAMESPACE, gpuNode, type GpuNodeSpec } from './nodes';
+import {
+  findType,
+  groupList,
+  groupVersion,
+  resourceList,
+  RESOURCE_TYPES,
+  type ResourceType,
+} from './registry';
+import { OPENAPI_PATHS, Schemas } from './schema';
+import { ObjectStore, type KubeObject } from './store';
+import { serveWatch } from './watch';
 
-/** The saved official OpenAPI v3 documents (a byte copy of ../shared/reference/k8s-openapi). */
-const OPENAPI_DIR = path.resolve(import.meta.dirname, '../../../electron/core/tenants/openapi');
-const OPENAPI_PATHS: Record<string, string> = {
-  'api/v1': 'api__v1_openapi.json',
-  'apis/networking.k8s.io/v1': 'apis__networking.k8s.io__v1_openapi.json',
-  'apis/rbac.authorization.k8s.io/v1': 'apis__rbac.authorization.k8s.io__v1_openapi.json',
-  'apis/node.k8s.io/v1': 'apis__node.k8s.io__v1_openapi.json',
-};
+export interface KubeEmulatorOptions {
+  /** Where the PKI and the kubeconfig are written. */
+  stateDir: string;
+  /** Listening port on 127.0.0.1 (default: any free one). */
+  port?: number;
+  /** GPU nodes to seed (with a `gpu-operator` namespace, as a cluster with the GPU Operator has). */
+  nodes?: GpuNodeSpec[];
+  /** Namespace controller and MIG manager timing (§3.9); quota status is always immediate. */
+  controllers?: ControllerOptions;
+  /** Watch bookmark interval in ms (default 1000). */
+  bookmarkIntervalMs?: number;
+}
 
 export interface KubeEmulator {
   url: string;
   port: number;
   token: string;
   caPem: string;
-  /** A kubeconfig with one context (`enclave-lab`) for this emulator. */
+  /** A client certificate (CN enclave-lab-admin, O system:masters) from the lab CA, and its key. */
+  clientCertPem: string;
+  clientKeyPem: string;
+  /**
+   * A kubeconfig with context `enclave-lab` (bearer token, current) and `enclave-lab-cert`
+   * (client certificate), also written to `<stateDir>/kubeconfig`.
+   */
   kubeconfig: string;
+  kubeconfigPath: string;
   store: ObjectStore;
+  api: Api;
+  controllers: Controllers;
+  /** Runs the namespace controller and MIG manager once (what they would do after their delay). */
+  tick(): void;
+  /** Stops the controllers acting on their own (tick() still works); resume() restarts them. */
+  pause(): void;
+  resume(): void;
+  /** Adds a GPU node (as a kubelet registering it would). */
+  addNode(spec: GpuNodeSpec): KubeObject;
   close(): Promise<void>;
 }
 
@@ -38,8 +75,8 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A CA and a server certificate for 127.0.0.1, made with OpenSSL in `dir`. */
-function makeCertificates(dir: string): { caPem: string; cert: string; key: string } {
+/** A CA, a server certificate for 127.0.0.1 and an admin client certificate, made with OpenSSL. */
+function makeCertificates(dir: string) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const f = (name: string) => path.join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -56,80 +93,90 @@ function makeCertificates(dir: string): { caPem: string; cert: string; key: stri
     '-subj',
     '/CN=enclave-lab-kubernetes-ca',
   ]);
-  openssl(['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=kube-apiserver']);
-  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('server.crt'),
-    '-days',
-    '365',
-    '-extfile',
-    f('san.ext'),
-  ]);
+  const issue = (name: string, subject: string, ext: string) => {
+    openssl(['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', subject]);
+    writeFileSync(f(`${name}.ext`), ext);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '365',
+      '-extfile',
+      f(`${name}.ext`),
+    ]);
+  };
+  issue(
+    'server',
+    '/CN=kube-apiserver',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
+  // Kubernetes takes the user from CN and groups from O (system:masters: cluster-admin).
+  issue('client', '/O=system:masters/CN=enclave-lab-admin', 'extendedKeyUsage=clientAuth\n');
+  const read = (name: string) => readFileSync(f(name), 'utf8');
   return {
-    caPem: readFileSync(f('ca.crt'), 'utf8'),
-    cert: readFileSync(f('server.crt'), 'utf8'),
-    key: readFileSync(f('server.key'), 'utf8'),
+    caPem: read('ca.crt'),
+    cert: read('server.crt'),
+    key: read('server.key'),
+    clientCertPem: read('client.crt'),
+    clientKeyPem: read('client.key'),
   };
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
+function send(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  const headers: Record<string, string | number | string[]> = {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  };
+  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
   res.end(text);
 }
 
-async function readBody(
-  req: IncomingMessage,
-  accepted: readonly string[] = ['application/json'],
-): Promise<KubeObject> {
-  // JSON only: kube-apiserver also speaks protobuf (kubectl creates built-in kinds that way); such a
-  // request is answered 415, as a server without protobuf would.
-  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
-  if (!accepted.includes(type)) {
-    throw new StatusError(
-      415,
-      'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-    );
-  }
+const BODY_TYPES = ['application/json', 'application/yaml'];
+
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as KubeObject;
-  } catch (error) {
-    throw new StatusError(
-      400,
-      'BadRequest',
-      `the request body is not a JSON object: ${(error as Error).message}`,
-    );
-  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
-/** RFC 7386: objects merge key by key, null removes, anything else replaces. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    target && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+function contentTypeOf(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function unsupported(accepted: readonly string[]): StatusError {
+  return new StatusError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+  );
+}
+
+/** A JSON or YAML object body (POST/PUT, DELETE options). */
+async function readObject(req: IncomingMessage, optional = false): Promise<KubeObject | undefined> {
+  const type = contentTypeOf(req);
+  if (!BODY_TYPES.includes(type)) throw unsupported(BODY_TYPES);
+  const text = await readText(req);
+  if (optional && !text.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = type === 'application/yaml' ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`the request body is not a JSON object: ${(error as Error).message}`);
   }
-  return out;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw badRequest('the request body is not an object');
+  return parsed as KubeObject;
 }
 
 interface Route {
@@ -137,6 +184,8 @@ interface Route {
   namespace: string | undefined;
   name: string | undefined;
   subresource: string | undefined;
+  /** A legacy `/watch/` path. */
+  watch: boolean;
 }
 
 /** `/api/v1/...` or `/apis/{group}/{version}/...` into a resource route (§3.1). */
@@ -148,40 +197,90 @@ function route(segments: string[]): Route | undefined {
   else if (segments[0] === 'apis' && segments[1] && segments[2])
     [group, version, rest] = [segments[1], segments[2], segments.slice(3)];
   else return undefined;
+  const watch = rest[0] === 'watch';
+  if (watch) rest = rest.slice(1);
   if (rest.length === 0) return undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const type = findType(group, version, rest[2] as string);
-    if (type?.namespaced) return { type, namespace: rest[1], name: rest[3], subresource: rest[4] };
+    if (type?.namespaced) return { type, namespace: rest[1], name: rest[3], subresource: rest[4], watch };
     if (type) return undefined; // a cluster-scoped kind is never addressed inside a namespace
   }
   const type = findType(group, version, rest[0] as string);
-  if (!type) return undefined;
-  return { type, namespace: undefined, name: rest[1], subresource: rest[2] };
+  if (!type || rest.length > 3) return undefined;
+  return { type, namespace: undefined, name: rest[1], subresource: rest[2], watch };
 }
 
-export async function startKubeEmulator(options: { stateDir: string; port?: number }): Promise<KubeEmulator> {
-  const { caPem, cert, key } = makeCertificates(path.join(options.stateDir, 'pki'));
+const notFoundStatus = () =>
+  new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+
+/** Namespaces every cluster has. */
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<KubeEmulator> {
+  const pki = makeCertificates(path.join(options.stateDir, 'pki'));
   const token = randomBytes(24).toString('hex');
   const store = new ObjectStore();
+  const schemas = new Schemas();
+  const api = new Api(store, schemas);
+  const controllers = new Controllers(store, schemas, options.controllers);
+  controllers.caPem = pki.caPem;
+  const nsType = findType('', 'v1', 'namespaces') as ResourceType;
+  const nodeType = findType('', 'v1', 'nodes') as ResourceType;
+  for (const name of SYSTEM_NAMESPACES)
+    store.create(nsType, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  const addNode = (spec: GpuNodeSpec) => {
+    const node = store.create(nodeType, undefined, gpuNode(spec));
+    controllers.noteNode(node);
+    return node;
+  };
+  if (options.nodes?.length) {
+    const { name, labels, annotations } = GPU_OPERATOR_NAMESPACE;
+    store.create(nsType, undefined, {
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, annotations },
+    });
+    for (const spec of options.nodes) addNode(spec);
+  }
+
+  const authenticated = (req: IncomingMessage): boolean => {
+    if (req.headers.authorization === `Bearer ${token}`) return true;
+    const socket = req.socket as TLSSocket;
+    // A client certificate the lab CA issued (verified by TLS against that CA).
+    return socket.authorized === true && !!socket.getPeerCertificate()?.subject;
+  };
+
+  const reply = (res: ServerResponse, r: Result) => send(res, r.code, r.body, r.warnings);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    if (!authenticated(req))
       return send(res, 401, new StatusError(401, 'Unauthorized', 'Unauthorized').toStatus());
-    }
     const url = new URL(req.url ?? '/', 'https://localhost');
     const segments = url.pathname.split('/').filter(Boolean);
     const p = url.pathname.replace(/\/$/, '');
+    const userAgent = req.headers['user-agent'];
     if (req.method === 'GET') {
       if (p === '/version')
         return send(res, 200, {
           major: '1',
           minor: '35',
           gitVersion: 'v1.35.0-enclave-lab',
+          gitCommit: '0000000000000000000000000000000000000000',
+          gitTreeState: 'clean',
+          buildDate: '2026-01-01T00:00:00Z',
+          goVersion: 'go1.25.0',
+          compiler: 'gc',
           platform: 'linux/amd64',
         });
       if (p === '/api')
-        return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+        return send(res, 200, {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }],
+        });
       if (p === '/apis') return send(res, 200, groupList());
+      if (p === '/healthz' || p === '/readyz' || p === '/livez') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return void res.end('ok');
+      }
       if (segments.length === 2 && segments[0] === 'api') {
         const list = resourceList('', segments[1] as string);
         if (list) return send(res, 200, list);
@@ -202,76 +301,70 @@ export async function startKubeEmulator(options: { stateDir: string; port?: numb
         );
         return send(res, 200, { paths });
       }
-      const doc = OPENAPI_PATHS[p.replace(/^\/openapi\/v3\//, '')];
+      const doc = schemas.raw.get(p.replace(/^\/openapi\/v3\//, ''));
       if (p.startsWith('/openapi/v3/') && doc) {
-        const text = readFileSync(path.join(OPENAPI_DIR, doc));
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': text.length });
-        return void res.end(text);
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.length });
+        return void res.end(doc);
       }
     }
     const r = route(segments);
-    if (!r || (r.subresource !== undefined && r.subresource !== 'status')) {
-      return send(
-        res,
-        404,
-        new StatusError(404, 'NotFound', 'the server could not find the requested resource').toStatus(),
-      );
-    }
+    const sub = r?.subresource;
+    if (!r || (sub !== undefined && !(r.type.subresources ?? []).includes(sub)))
+      return send(res, 404, notFoundStatus().toStatus());
     const { type, namespace, name } = r;
+    const q = url.searchParams;
+    const filter = {
+      labelSelector: q.get('labelSelector') ?? undefined,
+      fieldSelector: q.get('fieldSelector') ?? undefined,
+    };
     switch (req.method) {
       case 'GET': {
-        if (name) return send(res, 200, store.get(type, namespace, name));
-        const items = store.list(type, namespace, {
-          labelSelector: url.searchParams.get('labelSelector') ?? undefined,
-          fieldSelector: url.searchParams.get('fieldSelector') ?? undefined,
-        });
-        return send(res, 200, {
-          kind: `${type.kind}List`,
-          apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
-          metadata: { resourceVersion: store.resourceVersion },
-          // Built-in kinds' list items carry no kind/apiVersion (§3.5).
-          items: items.map(({ kind: _k, apiVersion: _a, ...item }) => item),
-        });
-      }
-      case 'POST':
-        if (name) break;
-        return send(res, 201, store.create(type, namespace, await readBody(req)));
-      case 'PUT':
-        if (!name) break;
-        return send(res, 200, store.update(type, namespace, name, await readBody(req)));
-      case 'DELETE': {
-        if (!name) break;
-        const gone = store.delete(type, namespace, name);
-        if (type.kind === 'Namespace') {
-          const metadata = {
-            ...(gone.metadata ?? {}),
-            deletionTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          };
-          return send(res, 200, { ...gone, metadata, status: { phase: 'Terminating' } });
+        if (sub === 'finalize') break;
+        if (r.watch || q.get('watch') === 'true' || q.get('watch') === '1') {
+          if (name) {
+            // A watch on one object is a watch of the collection selected by name.
+            q.set(
+              'fieldSelector',
+              [q.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(','),
+            );
+          }
+          return serveWatch(req, res, store, type, namespace, url, {
+            ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+          });
         }
-        return send(res, 200, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Success',
-          details: {
-            name,
-            ...(type.group ? { group: type.group } : {}),
-            kind: type.resource,
-            uid: gone.metadata?.uid,
-          },
-        });
+        if (name) return send(res, 200, store.get(type, namespace, name));
+        return send(res, 200, listBody(store, type, namespace, filter, q));
+      }
+      case 'POST': {
+        if (name) break;
+        const body = (await readObject(req)) as KubeObject;
+        return reply(res, api.create(type, namespace, body, writeOptions(url, 'Create', userAgent)));
+      }
+      case 'PUT': {
+        if (!name) break;
+        const body = (await readObject(req)) as KubeObject;
+        if (sub === 'finalize')
+          return reply(res, api.finalize(name, body, writeOptions(url, 'Update', userAgent)));
+        return reply(
+          res,
+          api.update(type, namespace, name, body, writeOptions(url, 'Update', userAgent), sub),
+        );
       }
       case 'PATCH': {
-        if (!name) break;
-        // JSON merge patch (RFC 7386), and strategic merge patch for what it shares with it (maps);
-        // lists are replaced whole: patch merge keys and $patch directives are not honoured yet.
-        const patch = await readBody(req, [
-          'application/merge-patch+json',
-          'application/strategic-merge-patch+json',
-        ]);
-        const patched = mergePatch(store.get(type, namespace, name), patch) as KubeObject;
-        return send(res, 200, store.update(type, namespace, name, patched));
+        if (!name || sub === 'finalize') break;
+        const ct = contentTypeOf(req);
+        if (!(PATCH_TYPES as readonly string[]).includes(ct)) throw unsupported(PATCH_TYPES);
+        const isApply = ct === 'application/apply-patch+yaml';
+        const opts = writeOptions(url, 'Patch', userAgent, isApply);
+        return reply(res, api.patch(type, namespace, name, await readText(req), ct, opts, sub));
+      }
+      case 'DELETE': {
+        if (sub) break;
+        const body = await readObject(req, true).catch(() => undefined);
+        const opts = writeOptions(url, 'Delete', userAgent);
+        if (body && Array.isArray(body.dryRun) && body.dryRun.includes('All')) opts.dryRun = true;
+        if (!name) return reply(res, api.deleteCollection(type, namespace, opts, filter));
+        return reply(res, api.delete(type, namespace, name, opts, body));
       }
     }
     send(
@@ -280,26 +373,32 @@ export async function startKubeEmulator(options: { stateDir: string; port?: numb
       new StatusError(
         405,
         'MethodNotAllowed',
-        `the server does not allow this method on the requested resource`,
+        'the server does not allow this method on the requested resource',
       ).toStatus(),
     );
   };
 
-  const server: Server = createServer({ cert, key }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      const status =
-        error instanceof StatusError
-          ? error
-          : new StatusError(500, 'InternalError', (error as Error).message);
-      send(res, status.code, status.toStatus());
-    });
-  });
+  // Client certificates are asked for but optional: token clients present none.
+  const server: Server = createServer(
+    { cert: pki.cert, key: pki.key, ca: pki.caPem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        const status =
+          error instanceof StatusError
+            ? error
+            : new StatusError(500, 'InternalError', (error as Error).message);
+        if (res.headersSent) return void res.end();
+        send(res, status.code, status.toStatus());
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
   const kubeconfig = [
     'apiVersion: v1',
     'kind: Config',
@@ -307,33 +406,99 @@ export async function startKubeEmulator(options: { stateDir: string; port?: numb
     '- name: enclave-lab',
     '  cluster:',
     `    server: ${url}`,
-    `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
+    `    certificate-authority-data: ${b64(pki.caPem)}`,
     'users:',
     '- name: enclave-lab-admin',
     '  user:',
     `    token: ${token}`,
+    '- name: enclave-lab-admin-cert',
+    '  user:',
+    `    client-certificate-data: ${b64(pki.clientCertPem)}`,
+    `    client-key-data: ${b64(pki.clientKeyPem)}`,
     'contexts:',
     '- name: enclave-lab',
     '  context:',
     '    cluster: enclave-lab',
     '    user: enclave-lab-admin',
+    '- name: enclave-lab-cert',
+    '  context:',
+    '    cluster: enclave-lab',
+    '    user: enclave-lab-admin-cert',
     'current-context: enclave-lab',
     '',
   ].join('\n');
-  writeFileSync(path.join(options.stateDir, 'kubeconfig'), kubeconfig, { mode: 0o600 });
+  const kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
   return {
     url,
     port,
     token,
-    caPem,
+    caPem: pki.caPem,
+    clientCertPem: pki.clientCertPem,
+    clientKeyPem: pki.clientKeyPem,
     kubeconfig,
+    kubeconfigPath,
     store,
+    api,
+    controllers,
+    tick: () => controllers.tick(),
+    pause: () => controllers.pause(),
+    resume: () => controllers.resume(),
+    addNode,
     close: () =>
       new Promise<void>((resolve) => {
+        controllers.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
 }
 
+/** A `<Kind>List` (§3.5): items without kind/apiVersion; limit/continue over a consistent snapshot. */
+function listBody(
+  store: ObjectStore,
+  t: ResourceType,
+  namespace: string | undefined,
+  filter: { labelSelector?: string | undefined; fieldSelector?: string | undefined },
+  q: URLSearchParams,
+): object {
+  let items = store.list(t, namespace, filter);
+  let rv = store.resourceVersion;
+  const metadata: Record<string, unknown> = {};
+  const token = q.get('continue');
+  if (token) {
+    let parsed: { rv: string; after: string };
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: string; after: string };
+    } catch {
+      throw badRequest('continue key is not valid: illegal base64 data');
+    }
+    if (Number(parsed.rv) < store.oldestResourceVersion)
+      throw new StatusError(
+        410,
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
+    items = items.filter((o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}` > parsed.after);
+    rv = parsed.rv;
+  }
+  const limit = Number(q.get('limit') ?? '0');
+  if (limit > 0 && items.length > limit) {
+    const last = items[limit - 1] as KubeObject;
+    metadata.continue = Buffer.from(
+      JSON.stringify({ rv, after: `${last.metadata?.namespace ?? ''}/${last.metadata?.name ?? ''}` }),
+    ).toString('base64url');
+    metadata.remainingItemCount = items.length - limit;
+    items = items.slice(0, limit);
+  }
+  return {
+    kind: `${t.kind}List`,
+    apiVersion: groupVersion(t),
+    metadata: { resourceVersion: rv, ...metadata },
+    // Built-in kinds' list items carry no kind/apiVersion (§3.5).
+    items: items.map(({ kind: _k, apiVersion: _a, ...item }) => item),
+  };
+}
+
 export { RESOURCE_TYPES };
+export type { GpuNodeSpec };
