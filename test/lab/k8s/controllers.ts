@@ -15,7 +15,7 @@ import { MIG_CONFIG_LABEL, MIG_STATE_LABEL, modelOf, withLayout } from './nodes'
 import { quotaStatus } from './quota';
 import { RESOURCE_TYPES, qualifiedResource, type ResourceType } from './registry';
 import type { Schemas } from './schema';
-import { timestamp, type KubeObject, type ObjectStore, type StoreEvent } from './store';
+import { canonicalJson, timestamp, type KubeObject, type ObjectStore, type StoreEvent } from './store';
 
 export interface ControllerOptions {
   /** Delay before the namespace controller and MIG manager act on a change (ms; default 200). */
@@ -185,7 +185,7 @@ export class Controllers {
     try {
       for (const quota of this.store.list(t, namespace)) {
         const status = quotaStatus(this.store, RESOURCE_TYPES, quota);
-        if (JSON.stringify(status) === JSON.stringify(quota.status)) continue;
+        if (canonicalJson(status) === canonicalJson(quota.status)) continue;
         this.write(t, quota, { ...quota, status }, 'kube-controller-manager', 'status');
       }
     } finally {
@@ -210,7 +210,7 @@ export class Controllers {
     const conditions = namespaceConditions(remaining);
     if (remaining.length > 0) {
       const status = { ...asObj(current.status), phase: 'Terminating', conditions };
-      if (JSON.stringify(status) !== JSON.stringify(current.status))
+      if (canonicalJson(status) !== canonicalJson(current.status))
         this.write(nsType, current, { ...current, status }, 'kube-controller-manager', 'status');
       return;
     }

@@ -5,7 +5,7 @@
 // `force`, shared ownership on equal values, and removal of fields a manager stopped applying.
 import { StatusError } from './errors';
 import { applyMerge, itemKey } from './merge';
-import { child, items, listKind, type Located } from './schema';
+import { child, items, listKind, resolve, type Located } from './schema';
 import type { KubeObject } from './store';
 
 type Obj = Record<string, unknown>;
@@ -49,8 +49,12 @@ export function trackedPart(o: KubeObject, subresource: string | undefined, hasS
   return Object.keys(meta).length ? { metadata: meta, ...body } : body;
 }
 
-/** The set of leaf fields (and list items) a value sets. */
-export function fieldSet(value: unknown, schema: Located | undefined): Map<string, Path> {
+/**
+ * The set of leaf fields (and list items) a value sets. `withNodes` adds the object nodes an Update
+ * entry owns as `.` (maps, and structs below the top level), as the apiserver records for
+ * non-apply writes; an Apply entry owns only what the configuration sets.
+ */
+export function fieldSet(value: unknown, schema: Located | undefined, withNodes = false): Map<string, Path> {
   const out = new Map<string, Path>();
   const add = (p: Path) => out.set(JSON.stringify(p), p);
   const walk = (v: unknown, s: Located | undefined, at: Path, isItem: boolean) => {
@@ -68,6 +72,7 @@ export function fieldSet(value: unknown, schema: Located | undefined): Map<strin
     if (isObj(v) && !(s && s.schema['x-kubernetes-map-type'] === 'atomic')) {
       const entries = Object.entries(v);
       if (entries.length === 0 && !isItem) return add(at);
+      if (withNodes && !isItem && (isMap(s) || at.length >= 2)) add(at);
       for (const [k, c] of entries) walk(c, child(s, k), [...at, `f:${k}`], false);
       return;
     }
@@ -75,6 +80,11 @@ export function fieldSet(value: unknown, schema: Located | undefined): Map<strin
   };
   if (isObj(value)) for (const [k, c] of Object.entries(value)) walk(c, child(schema, k), [`f:${k}`], false);
   return out;
+}
+
+function isMap(s: Located | undefined): boolean {
+  const r = s ? resolve(s).schema : undefined;
+  return !!r && typeof r.additionalProperties === 'object' && !r.properties;
 }
 
 function step(
@@ -230,10 +240,10 @@ export function recordUpdate(
   const entries = readManaged(before);
   const oldPart = before ? trackedPart(before, opts.subresource, opts.hasStatus) : {};
   const newPart = trackedPart(after, opts.subresource, opts.hasStatus);
-  const oldSet = before ? fieldSet(oldPart, opts.schema) : new Map<string, Path>();
-  const newSet = fieldSet(newPart, opts.schema);
+  const oldSet = before ? fieldSet(oldPart, opts.schema, true) : new Map<string, Path>();
+  const newSet = fieldSet(newPart, opts.schema, true);
   // Fields gone from the whole object leave every set; changes within the writer's part move to it.
-  const wholeNew = fieldSet(trackedPart(after, undefined, false), opts.schema);
+  const wholeNew = fieldSet(trackedPart(after, undefined, false), opts.schema, true);
   const changed = new Map<string, Path>();
   for (const [k, p] of newSet) {
     if (
@@ -323,11 +333,14 @@ export function serverSideApply(
     };
     entries.push(mine);
   }
+  // The timestamp moves only when the set does, so that an unchanged apply is a no-op write.
+  const same =
+    mine.fields.size === appliedSet.size && [...appliedSet.keys()].every((k) => mine.fields.has(k));
   mine.fields = appliedSet;
-  mine.time = opts.now;
+  if (!same || !mine.time) mine.time = opts.now;
   mine.apiVersion = opts.apiVersion;
   // Fields gone from the object (removed above) leave the other sets too.
-  const present = fieldSet(trackedPart(merged, undefined, false), opts.schema);
+  const present = fieldSet(trackedPart(merged, undefined, false), opts.schema, true);
   for (const e of entries)
     if (e !== mine) for (const k of [...e.fields.keys()]) if (!present.has(k)) e.fields.delete(k);
   merged.metadata = { ...(merged.metadata ?? {}), managedFields: writeManaged(entries) };

@@ -39,6 +39,17 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/** JSON with object keys sorted: equality of objects regardless of key order. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : value,
+  );
+}
+
 /** RFC 3339 at second precision, UTC, as metav1.Time serialises. */
 export const timestamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -381,8 +392,8 @@ export class ObjectStore {
       const body2 = keepStatus ? rest : { ...rest, ...(status !== undefined ? { status } : {}) };
       const { metadata: _cm, status: currentStatus, apiVersion: _ca, kind: _ck, ...currentRest } = current;
       const specChanged =
-        JSON.stringify(body2) !==
-        JSON.stringify(
+        canonicalJson(body2) !==
+        canonicalJson(
           keepStatus
             ? currentRest
             : { ...currentRest, ...(currentStatus !== undefined ? { status: currentStatus } : {}) },
@@ -429,7 +440,7 @@ export class ObjectStore {
         },
       };
     }
-    if (JSON.stringify(next) === JSON.stringify(current)) return structuredClone(current); // a no-op write keeps its resourceVersion
+    if (canonicalJson(next) === canonicalJson(current)) return structuredClone(current); // a no-op write keeps its resourceVersion
     if (opts.dryRun) return next;
     // An object being deleted goes once its last finalizer is removed (namespaces: also spec.finalizers).
     if (
@@ -451,8 +462,8 @@ export class ObjectStore {
     const current = this.objects.get(key(t, meta.namespace, meta.name ?? ''))?.object;
     if (
       current &&
-      JSON.stringify({ ...current, metadata: { ...current.metadata, resourceVersion: '' } }) ===
-        JSON.stringify({ ...object, metadata: { ...meta, resourceVersion: '' } })
+      canonicalJson({ ...current, metadata: { ...current.metadata, resourceVersion: '' } }) ===
+        canonicalJson({ ...object, metadata: { ...meta, resourceVersion: '' } })
     )
       return structuredClone(current);
     if (
