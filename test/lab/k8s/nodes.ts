@@ -140,7 +140,7 @@ export function gpuNode(spec: GpuNodeSpec): KubeObject {
         'nvidia.com/gpu.product': product,
         'nvidia.com/gpu.count': String(spec.gpus),
         'nvidia.com/gpu.memory': String(model.memoryTotalMiB),
-        'nvidia.com/gpu.family': model.architecture.toLowerCase(),
+        'nvidia.com/gpu.family': (model.architecture.split(/[\s(]/)[0] ?? '').toLowerCase(),
         'nvidia.com/mig.capable': String(model.giProfiles.length > 0),
         'nvidia.com/mig.strategy': 'mixed',
         [MIG_CONFIG_LABEL]: layout,
