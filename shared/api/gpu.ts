@@ -191,6 +191,32 @@ export const FleetRunRow = z.object({
   hosts: z.array(FleetHostRow),
 });
 
+const ResourceCounts = z.record(z.string(), z.number());
+
+/** A MIG change through the GPU Operator on one Kubernetes node, for review. */
+export const OperatorMigPlanSchema = z.object({
+  cluster: z.string(),
+  node: z.string(),
+  product: z.string(),
+  model: z.string(),
+  gpus: z.number().int(),
+  currentConfig: z.string().nullable(),
+  currentState: z.string().nullable(),
+  layout: z.string(),
+  /** `nvidia.com/gpu` and `nvidia.com/mig-*` the node offers now, and once the layout is applied. */
+  current: ResourceCounts,
+  expected: ResourceCounts,
+  changes: z.array(z.object({ resource: z.string(), before: z.number(), after: z.number() })),
+  planDigest: z.string(),
+});
+
+const OperatorTarget = z.strictObject({
+  cluster: z.string().min(1).max(63),
+  node: z.string().min(1).max(253),
+  /** A mig-parted config name the GPU Operator's MIG manager knows (e.g. all-1g.10gb, all-balanced). */
+  layout: z.string().min(1).max(128),
+});
+
 export const gpuProcedures = [
   procedure({
     id: 'gpu.layouts',
@@ -366,5 +392,53 @@ export const gpuProcedures = [
     roles: EVERY_ROLE,
     audited: false,
     mutates: false,
+  }),
+  procedure({
+    id: 'gpu.operatorPlan',
+    summary:
+      "Plan a MIG layout on a Kubernetes node through the GPU Operator: the node's GPU resources now and once its MIG manager has applied the layout; nothing is changed.",
+    input: OperatorTarget,
+    output: OperatorMigPlanSchema,
+    roles: EVERY_ROLE,
+    audited: false,
+    mutates: false,
+  }),
+  procedure({
+    id: 'gpu.operatorApply',
+    summary:
+      "Apply a MIG layout through the GPU Operator: label the node's nvidia.com/mig.config, wait for the MIG manager's state, verify the node's MIG resources; on failure label the previous config again.",
+    input: OperatorTarget.extend({
+      planDigest: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+      timeoutSeconds: z.number().int().min(1).max(3600).default(600),
+    }),
+    output: z.object({
+      plan: OperatorMigPlanSchema,
+      outcome: z.enum(['applied', 'unchanged', 'rolled-back', 'failed']),
+      state: z.string().nullable(),
+      allocatable: ResourceCounts,
+      verified: z.boolean(),
+      problems: z.array(z.string()),
+    }),
+    events: z.object({
+      phase: z.enum(['labelling', 'waiting', 'verifying', 'rolling-back']),
+      message: z.string(),
+    }),
+    roles: MIG_OPERATORS,
+    audited: true,
+    mutates: true,
+    target: (input) => `node ${input.node} of cluster ${input.cluster}`,
+    auditResult: (output) => ({
+      layout: output.plan.layout,
+      previous: output.plan.currentConfig,
+      outcome: output.outcome,
+      state: output.state,
+      verified: output.verified,
+      problems: output.problems,
+      allocatable: output.allocatable,
+    }),
+    action: { title: 'Apply a MIG layout through the GPU Operator…', page: 'clusters' },
   }),
 ] as const;

@@ -91,6 +91,8 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'tenants.decommission': () => ({ name: 'x' }),
   'tenants.get': () => ({ name: 'x' }),
   'tenants.capacity': () => ({ cluster: 'lab' }),
+  'gpu.operatorPlan': () => ({ cluster: 'lab', node: 'gpu-01', layout: 'all-1g.10gb' }),
+  'gpu.operatorApply': () => ({ cluster: 'lab', node: 'gpu-01', layout: 'all-1g.10gb' }),
   'bundles.list': () => ({}),
 };
 

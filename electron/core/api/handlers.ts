@@ -4,6 +4,7 @@ import { countClusters, listClusters } from '../clusters';
 import { ClusterService } from '../clusters/service';
 import { countGpus, listGpus } from '../gpu';
 import { FleetApplier } from '../gpu/fleet';
+import { OperatorMig } from '../gpu/operator';
 import { MigService, planDigestOf, type Journal } from '../gpu/mig';
 import type { HostInventory } from '../hosts';
 import {
@@ -76,6 +77,7 @@ export function createHandlers(s: CoreServices): Handlers {
     policy: () => sitePolicy(s.db),
   });
   const tenants = new TenantService({ db: s.db, clusters, clock: s.clock });
+  const operatorMig = new OperatorMig({ clusters, layout: (name) => mig.layout(name) });
   /** Ledger entries a long action writes as it goes (plan, steps), as the operator who started it. */
   const journalFor =
     (session: Session | null, transport: string): Journal =>
@@ -256,6 +258,9 @@ export function createHandlers(s: CoreServices): Handlers {
     'gpu.fleetRuns': ({ limit }) => fleet.runs(limit),
     'gpu.importMigParted': ({ yaml }, { session }) => mig.importMigParted(yaml, signedIn(session)),
     'gpu.exportMigParted': (input) => mig.exportMigParted(input),
+    'gpu.operatorPlan': ({ cluster, node, layout }) => operatorMig.plan(cluster, node, layout),
+    'gpu.operatorApply': ({ cluster, node, layout, planDigest, timeoutSeconds }, { signal, emit }) =>
+      operatorMig.apply(cluster, node, layout, { planDigest, timeoutSeconds, signal, onProgress: emit }),
     'policy.get': () => sitePolicy(s.db),
     'policy.set': (change) => setSitePolicy(s.db, change),
     'hosts.run': async ({ hosts: named, labels, command, timeoutSeconds, concurrency }, { signal, emit }) => {

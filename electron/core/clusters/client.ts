@@ -1,16 +1,13 @@
-// The one way the console talks to a cluster: @kubernetes/client-node loaded from the sanitised
-// kubeconfig of one imported context (never the operator's file), with every failure turned into
-// an operator-worded error naming the context and server.
-import {
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  VersionApi,
-  type KubernetesObject as ClientObject,
-  type V1Node,
-} from '@kubernetes/client-node';
-import { describeClusterError, type ClusterTarget } from './errors';
+// The one way the console talks to a cluster. @kubernetes/client-node loads the sanitised
+// kubeconfig of one imported context (never the operator's file) and supplies the TLS material and
+// credentials (including an allowlisted exec plugin); requests are plain JSON over one keep-alive
+// HTTPS agent per cluster. Not client-node's generic object API: its serializer maps fields through
+// its TypeScript models and silently drops keys spelled as in the API (`default` of a LimitRange
+// item, `from` of a NetworkPolicy rule), which the console's read-back caught. Every failure
+// becomes an operator-worded error naming the context and server.
+import { Agent, request, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterConnectionError, describeClusterError, type ClusterTarget } from './errors';
 
 /** The field manager of everything the console applies (server-side apply ownership). */
 export const FIELD_MANAGER = 'enclave-console';
@@ -22,111 +19,206 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+type ObjectRef = Pick<KubeObject, 'apiVersion' | 'kind'> & { metadata: { name: string; namespace?: string } };
+
+export interface NodeObject extends KubeObject {
+  metadata: KubeObject['metadata'] & { labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+  status?: {
+    capacity?: Record<string, string>;
+    allocatable?: Record<string, string>;
+    conditions?: { type: string; status: string }[];
+    nodeInfo?: { kubeletVersion?: string };
+  };
+}
+
+/** An answer other than 2xx: the status and the raw body (a Kubernetes Status), as client-node reports it. */
+export class KubeHttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}`);
+    this.name = 'KubeHttpError';
+  }
+}
+
 /** The HTTP status of a failed call, when the API server answered at all. */
 export function statusOf(error: unknown): number | undefined {
-  let e: unknown = error;
-  for (let i = 0; i < 8 && typeof e === 'object' && e !== null; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return error instanceof ClusterConnectionError ? error.status : undefined;
 }
+
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export class KubeClient {
   private readonly config = new KubeConfig();
-  private readonly objects: KubernetesObjectApi;
-  private readonly core: CoreV1Api;
+  private readonly server: URL;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: 15_000 });
+  private readonly resources = new Map<
+    string,
+    Promise<Map<string, { plural: string; namespaced: boolean }>>
+  >();
 
   constructor(
     kubeconfigYaml: string,
     readonly target: ClusterTarget,
   ) {
     this.config.loadFromString(kubeconfigYaml);
-    this.objects = KubernetesObjectApi.makeApiClient(this.config);
-    this.core = this.config.makeApiClient(CoreV1Api);
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
   }
 
-  /** Runs a call; any failure becomes a ClusterConnectionError (with `.status` for HTTP answers). */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /** One JSON request; a failure becomes a ClusterConnectionError (with `.status` for HTTP answers). */
+  private async send<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; contentType?: string; query?: Record<string, string | undefined> } = {},
+  ): Promise<T> {
+    const url = new URL(
+      path.replace(/^\//, ''),
+      this.server.href.endsWith('/') ? this.server : `${this.server.href}/`,
+    );
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const opts: RequestOptions = { method, headers: { Accept: 'application/json' } };
     try {
-      return await fn();
+      await this.config.applyToHTTPSOptions(opts);
+      const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+      if (payload) {
+        opts.headers = {
+          ...opts.headers,
+          'Content-Type': options.contentType ?? 'application/json',
+          'Content-Length': String(payload.length),
+        };
+      }
+      opts.agent = this.agent;
+      opts.timeout = REQUEST_TIMEOUT_MS;
+      const { code, text } = await new Promise<{ code: number; text: string }>((resolve, reject) => {
+        const req = request(url, opts, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        });
+        req.once('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        req.once('error', reject);
+        req.end(payload);
+      });
+      if (code < 200 || code >= 300) throw new KubeHttpError(code, text);
+      return (text ? JSON.parse(text) : undefined) as T;
     } catch (error) {
       throw describeClusterError(error, this.target);
     }
+  }
+
+  /** Where a kind lives (plural, namespaced), from the API server's discovery, cached per group version. */
+  private async resourceOf(
+    apiVersion: string,
+    kind: string,
+  ): Promise<{ plural: string; namespaced: boolean }> {
+    let found = this.resources.get(apiVersion);
+    if (!found) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      found = this.send<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        'GET',
+        path,
+      ).then(
+        (list) =>
+          new Map(
+            list.resources
+              .filter((r) => !r.name.includes('/'))
+              .map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]),
+          ),
+      );
+      found.catch(() => this.resources.delete(apiVersion));
+      this.resources.set(apiVersion, found);
+    }
+    const resource = (await found).get(kind);
+    if (!resource) throw new Error(`cluster ${this.target.context} does not serve ${kind} in ${apiVersion}`);
+    return resource;
+  }
+
+  private async pathOf(ref: { apiVersion: string; kind: string }, namespace?: string, name?: string) {
+    const { plural, namespaced } = await this.resourceOf(ref.apiVersion, ref.kind);
+    const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const ns = namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
   version(): Promise<{ gitVersion: string; platform: string }> {
-    return this.call(() => this.config.makeApiClient(VersionApi).getCode());
+    return this.send('GET', '/version');
   }
 
-  listNodes(): Promise<V1Node[]> {
-    return this.call(async () => (await this.core.listNode()).items);
+  async listNodes(): Promise<NodeObject[]> {
+    return (await this.send<{ items: NodeObject[] }>('GET', '/api/v1/nodes')).items;
   }
 
   /** One object, or undefined when the cluster says 404. */
-  async read(ref: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<KubeObject | undefined> {
+  async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      const header = {
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.metadata.name, namespace: ref.metadata.namespace },
-      };
-      return (await this.objects.read(header as Parameters<KubernetesObjectApi['read']>[0])) as KubeObject;
+      const object = await this.send<KubeObject>(
+        'GET',
+        await this.pathOf(ref, ref.metadata.namespace, ref.metadata.name),
+      );
+      // Built-in kinds may come back without apiVersion/kind on some paths; the ref has them.
+      return { ...object, apiVersion: ref.apiVersion, kind: ref.kind };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw describeClusterError(error, this.target);
+      throw error;
     }
   }
 
-  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
-    return this.call(
-      async () =>
-        (
-          await this.objects.list(
-            apiVersion,
-            kind,
-            namespace,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            labelSelector,
-          )
-        ).items as KubeObject[],
+  async list(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<KubeObject[]> {
+    const out = await this.send<{ items: KubeObject[] }>(
+      'GET',
+      await this.pathOf({ apiVersion, kind }, namespace),
+      {
+        query: { labelSelector },
+      },
     );
+    // List items of built-in kinds carry no apiVersion/kind (k8s-tenancy.md §3.5).
+    return out.items.map((item) => ({ ...item, apiVersion, kind }));
   }
 
   /** Server-side apply as the console's field manager, taking over fields others changed (force). */
-  apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
-    return this.call(
-      async () =>
-        (await this.objects.patch(
-          object as ClientObject,
-          undefined,
-          options.dryRun ? 'All' : undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        )) as KubeObject,
-    );
+  async apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    return this.send('PATCH', await this.pathOf(object, object.metadata.namespace, object.metadata.name), {
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: FIELD_MANAGER, force: 'true', dryRun: options.dryRun ? 'All' : undefined },
+    });
   }
 
-  /** Deletes an object; false when it was already gone. */
-  async delete(ref: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<boolean> {
+  /** A JSON merge patch (RFC 7386), e.g. one label; not server-side apply, so no field ownership taken. */
+  async mergePatch(ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject> {
+    return this.send('PATCH', await this.pathOf(ref, ref.metadata.namespace, ref.metadata.name), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: FIELD_MANAGER },
+    });
+  }
+
+  /** Deletes an object (background propagation); false when it was already gone. */
+  async delete(ref: ObjectRef): Promise<boolean> {
     try {
-      await this.objects.delete(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: ref.metadata } as ClientObject,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        'Background',
-      );
+      await this.send('DELETE', await this.pathOf(ref, ref.metadata.namespace, ref.metadata.name), {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      throw describeClusterError(error, this.target);
+      throw error;
     }
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }

@@ -5,7 +5,9 @@ import type { Db } from '../store';
 /** Kubernetes clusters imported from kubeconfig. */
 export function listClusters(db: Db): z.infer<typeof ClusterRow>[] {
   return db
-    .prepare('SELECT name, server, context, oidc_group_prefix AS oidcGroupPrefix, added_at AS addedAt FROM clusters ORDER BY name')
+    .prepare(
+      'SELECT name, server, context, oidc_group_prefix AS oidcGroupPrefix, added_at AS addedAt FROM clusters ORDER BY name',
+    )
     .all() as z.infer<typeof ClusterRow>[];
 }
 

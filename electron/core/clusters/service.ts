@@ -49,6 +49,8 @@ function gpuResources(map: Record<string, string> | undefined): Record<string, s
 }
 
 export class ClusterService {
+  private readonly clients = new Map<string, KubeClient>();
+
   constructor(
     private readonly deps: { db: Db; vault: SecretsVault; clock: Clock; policy: () => SitePolicy },
   ) {}
@@ -147,6 +149,7 @@ export class ClusterService {
         this.deps.vault.put(secretName(name), Buffer.from(yaml, 'utf8'));
       }
     })();
+    for (const { name } of reached) this.forget(name);
     return {
       imported: reached.map(({ c, name, version }) => ({
         name,
@@ -194,7 +197,10 @@ export class ClusterService {
     );
   }
 
+  /** One client per cluster, reused (its keep-alive connections with it) until the cluster changes. */
   client(name: string): KubeClient {
+    const cached = this.clients.get(name);
+    if (cached) return cached;
     const record = this.get(name);
     const yaml = this.deps.vault.get(secretName(name));
     if (!yaml) {
@@ -202,7 +208,14 @@ export class ClusterService {
         hint: 'import its kubeconfig again with --replace',
       });
     }
-    return new KubeClient(yaml.toString('utf8'), { context: record.context, server: record.server });
+    const client = new KubeClient(yaml.toString('utf8'), { context: record.context, server: record.server });
+    this.clients.set(name, client);
+    return client;
+  }
+
+  private forget(name: string): void {
+    this.clients.get(name)?.close();
+    this.clients.delete(name);
   }
 
   async view(name: string): Promise<ClusterView> {
@@ -214,11 +227,11 @@ export class ClusterService {
       client.list('v1', 'Namespace'),
     ]);
     const nodeViews: ClusterNodeView[] = nodes.map((n) => {
-      const labels = n.metadata?.labels ?? {};
+      const labels = n.metadata.labels ?? {};
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
       const count = labels['nvidia.com/gpu.count'];
       return {
-        name: n.metadata?.name ?? '',
+        name: n.metadata.name,
         ready,
         unschedulable: n.spec?.unschedulable === true,
         kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? null,
@@ -267,6 +280,7 @@ export class ClusterService {
       this.deps.db.prepare('DELETE FROM clusters WHERE id = ?').run(record.id);
       this.deps.db.prepare('DELETE FROM secrets WHERE name = ?').run(secretName(name));
     })();
+    this.forget(name);
     return { removed: name };
   }
 }

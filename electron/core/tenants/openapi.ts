@@ -3,7 +3,7 @@
 // the way kubectl's strict field validation does: unknown fields are errors, not silently dropped.
 // Only the schema subset these documents use is implemented (k8s-tenancy.md §3.12); server-side
 // rules the schemas do not express (name formats, quota semantics) are the spec's and renderer's.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The documents kept in ./openapi: the API groups a tenant's objects belong to. */
@@ -204,8 +204,18 @@ class Walker {
   }
 }
 
+/**
+ * Where the documents are: beside this module in a checkout, `out/node/openapi` beside the
+ * bundles (build/build.mjs copies them there; other bundles such as the benchmarks' look there too).
+ */
+function defaultSchemaDir(): string {
+  const beside = path.join(import.meta.dirname, 'openapi');
+  const bundled = path.join(import.meta.dirname, '..', 'node', 'openapi');
+  return existsSync(beside) || !existsSync(bundled) ? beside : bundled;
+}
+
 /** Reads the schema documents kept beside this module (`dir` to read them from elsewhere). */
-export function loadKubernetesSchemas(dir = path.join(import.meta.dirname, 'openapi')): KubernetesSchemas {
+export function loadKubernetesSchemas(dir = defaultSchemaDir()): KubernetesSchemas {
   return new KubernetesSchemas(
     OPENAPI_FILES.map((file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as OpenApiDocument),
   );

@@ -211,7 +211,7 @@ export class TenantService {
     const offered: Record<string, number> = {};
     const nodeNames = new Set<string>();
     for (const n of nodes) {
-      nodeNames.add(n.metadata?.name ?? '');
+      nodeNames.add(n.metadata.name);
       for (const [k, v] of Object.entries(n.status?.allocatable ?? {})) {
         if (/^nvidia\.com\/(gpu|mig-.+)$/.test(k)) offered[k] = (offered[k] ?? 0) + Number(v);
       }
