@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import type { TenantSummary } from '../../../shared/api';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import type { ClusterRow, TenantSummary } from '../../../shared/api';
+import type { z } from 'zod';
 import { mayCall, useProcedure } from '../../app/calls';
 import { useRoute } from '../../app/navigation';
 import { useSession } from '../../app/session';
@@ -14,9 +15,11 @@ import { Timestamp } from '../../ui/Timestamp';
 import { plural } from '../../ui/format';
 import { DecommissionDialog } from './DecommissionDialog';
 import { DriftPanel } from './DriftPanel';
-import { HEALTH_TONE } from './model';
-import { TenantWizard } from './TenantWizard';
+import { HEALTH_TONE } from './status';
 import './tenants.css';
+
+// The wizard brings the YAML parser and the spec schema; it loads when first opened.
+const TenantWizard = lazy(() => import('./TenantWizard').then((m) => ({ default: m.TenantWizard })));
 
 type Tenant = TenantSummary;
 type Target = { name: string; cluster: string };
@@ -189,27 +192,36 @@ export function TenantsPage() {
           }
         </Loadable>
 
-        {work?.kind === 'new' && (
-          <Loadable state={clusters} what="the clusters">
-            {(list) => (
-              <TenantWizard
-                key={`new-${work.run}`}
-                clusters={list}
-                onClose={closeWork}
-                onApplied={tenants.reload}
-              />
-            )}
-          </Loadable>
-        )}
-        {work?.kind === 'edit' && (
-          <EditTenant
-            key={`edit-${work.cluster}/${work.name}`}
-            target={work}
-            clusters={clusterRows}
-            onClose={closeWork}
-            onApplied={tenants.reload}
-          />
-        )}
+        <Suspense
+          fallback={
+            <div className="loading" role="status">
+              <span className="spinner" aria-hidden="true" />
+              Loading the tenant wizard…
+            </div>
+          }
+        >
+          {work?.kind === 'new' && (
+            <Loadable state={clusters} what="the clusters">
+              {(list) => (
+                <TenantWizard
+                  key={`new-${work.run}`}
+                  clusters={list}
+                  onClose={closeWork}
+                  onApplied={tenants.reload}
+                />
+              )}
+            </Loadable>
+          )}
+          {work?.kind === 'edit' && (
+            <EditTenant
+              key={`edit-${work.cluster}/${work.name}`}
+              target={work}
+              clusters={clusterRows}
+              onClose={closeWork}
+              onApplied={tenants.reload}
+            />
+          )}
+        </Suspense>
         {work?.kind === 'drift' && (
           <DriftPanel
             key={`drift-${work.cluster}/${work.name}`}
@@ -232,7 +244,7 @@ function EditTenant({
   onApplied,
 }: {
   target: Target;
-  clusters: Parameters<typeof TenantWizard>[0]['clusters'];
+  clusters: readonly z.infer<typeof ClusterRow>[];
   onClose: () => void;
   onApplied: () => void;
 }) {
