@@ -3,7 +3,8 @@
 //   out/node/electron-main.mjs  the Electron main process (composition root)
 //   out/node/core-process.mjs   the core inside Electron's utilityProcess
 //   out/node/ledger-verify-worker.mjs  a worker thread for ledger verification
-//   out/lab/lab.mjs, nvidia-smi.mjs  the simulated site (`npm run lab`) and its GPU simulator
+//   out/lab/lab.mjs, nvidia-smi.mjs, k8s.mjs  the simulated site (`npm run lab`), its GPU
+//                               simulator and its Kubernetes API emulator daemon
 //   out/preload/preload.cjs     the sandboxed preload (CommonJS: sandboxed preloads cannot be ESM)
 //   out/renderer/               the React UI (Vite)
 // With --quiet it builds only what is older than its sources, and says nothing
@@ -72,7 +73,11 @@ if (stale('.node-stamp', nodeSources)) {
     // The simulated site (test/lab): test infrastructure, never packaged with the app.
     build({
       ...common,
-      entryPoints: { lab: 'test/lab/site/main.ts', 'nvidia-smi': 'test/lab/nvidia-smi/main.ts' },
+      entryPoints: {
+        lab: 'test/lab/site/main.ts',
+        'nvidia-smi': 'test/lab/nvidia-smi/main.ts',
+        k8s: 'test/lab/k8s/daemon.ts',
+      },
       outdir: 'out/lab',
       outExtension: { '.js': '.mjs' },
       format: 'esm',

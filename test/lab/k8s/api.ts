@@ -364,7 +364,9 @@ export class Api {
     if (!body.apiVersion || !body.kind)
       throw badRequest(`invalid object type: ${groupVersion(t)}, Kind=${String(body.kind ?? '')}`);
     const warnings: string[] = [];
-    const { object: applied, errors } = this.decodeBody(t, body, opts, warnings);
+    // An apply configuration is partial: `required` is checked on the merged object, not on it.
+    const { object: applied } = this.decodeBody(t, body, opts, warnings);
+    const schemaErrors = (o: KubeObject) => decode(this.schemas, t, o).errors;
     const given = applied.metadata ?? {};
     if (given.name !== undefined && given.name !== name)
       throw badRequest(
@@ -391,7 +393,7 @@ export class Api {
       merged.metadata = { ...meta, name, ...(t.namespaced ? { namespace } : {}) };
       this.defaults(t, merged);
       if (t.kind === 'Pod') merged.status = { phase: 'Pending', qosClass: qosClass(merged) };
-      this.validate(t, merged, undefined, errors);
+      this.validate(t, merged, undefined, schemaErrors(merged));
       this.store.admitNamespace(t, namespace, name);
       this.admitPod(t, merged);
       if (t.namespaced) admitQuota(this.store, this.types, this.type('ResourceQuota'), t, merged);
@@ -416,7 +418,17 @@ export class Api {
     merged.metadata = { ...meta, resourceVersion: current.metadata?.resourceVersion };
     return {
       code: 200,
-      body: this.write(t, namespace, name, current, merged, errors, opts, subresource, managedFields),
+      body: this.write(
+        t,
+        namespace,
+        name,
+        current,
+        merged,
+        schemaErrors(merged),
+        opts,
+        subresource,
+        managedFields,
+      ),
       warnings,
     };
   }

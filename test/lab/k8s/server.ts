@@ -4,8 +4,8 @@
 // watch, create, update, patch (JSON, merge, strategic merge, server-side apply), delete,
 // deletecollection, dryRun, field validation, namespace finalization, ResourceQuota, and GPU nodes
 // with the GPU Operator's labels and MIG manager. No kube-apiserver can run here; this is what the
-// console's cluster code and a real kubectl talk to. Bodies are JSON (or YAML); protobuf is
-// answered 415, which kubectl never needs: it sends JSON for every write (checked with 1.32).
+// console's cluster code and a real kubectl talk to. Bodies are JSON or YAML; protobuf only for the
+// kinds kubectl's imperative `create` subcommands send that way (protobuf.ts), else 415.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import {
   RESOURCE_TYPES,
   type ResourceType,
 } from './registry';
+import { decodeProtobuf, PROTOBUF } from './protobuf';
 import { OPENAPI_PATHS, Schemas } from './schema';
 import { ObjectStore, type KubeObject } from './store';
 import { serveWatch } from './watch';
@@ -144,10 +145,14 @@ function send(res: ServerResponse, code: number, body: unknown, warnings: string
 
 const BODY_TYPES = ['application/json', 'application/yaml'];
 
-async function readText(req: IncomingMessage): Promise<string> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
 }
 
 function contentTypeOf(req: IncomingMessage): string {
@@ -165,6 +170,17 @@ function unsupported(accepted: readonly string[]): StatusError {
 /** A JSON or YAML object body (POST/PUT, DELETE options). */
 async function readObject(req: IncomingMessage, optional = false): Promise<KubeObject | undefined> {
   const type = contentTypeOf(req);
+  if (type === PROTOBUF) {
+    // kubectl's typed clients (`kubectl create namespace|configmap|quota|role…`) send protobuf.
+    let decoded: KubeObject | undefined;
+    try {
+      decoded = decodeProtobuf(await readBytes(req)) as KubeObject | undefined;
+    } catch (error) {
+      throw badRequest(`the request body is not valid protobuf: ${(error as Error).message}`);
+    }
+    if (!decoded) throw unsupported(BODY_TYPES);
+    return decoded;
+  }
   if (!BODY_TYPES.includes(type)) throw unsupported(BODY_TYPES);
   const text = await readText(req);
   if (optional && !text.trim()) return undefined;

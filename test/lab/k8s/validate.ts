@@ -118,6 +118,11 @@ export function decode(schemas: Schemas, t: ResourceType, body: KubeObject): Dec
           : value;
       }
       case 'object':
+        // An object schema without properties is raw JSON in Go (FieldsV1, RawExtension): anything.
+        if (!schema.properties && !schema.additionalProperties) {
+          if (actual !== 'object') fail(at, actual, 'object');
+          return value;
+        }
         break;
       default:
         if (!schema.properties && !schema.additionalProperties) return value;
