@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labFault, labUp, SIMULATOR_MISSING_EXIT, type LabState } from '../lab/site/index';
 
@@ -135,6 +136,9 @@ function leftovers(state: LabState): string[] {
   // pgrep -f exits 1 when nothing matches: then sh() returns ''.
   const procs = sh('pgrep', ['-af', path.join(state.stateDir, 'sshd') + '/']).trim();
   if (procs) found.push(`processes: ${procs}`);
+  // The Kubernetes API emulator daemon (its program and state live in <state>/k8s).
+  const kube = sh('pgrep', ['-af', path.join(state.stateDir, 'k8s') + '/']).trim();
+  if (kube) found.push(`kubernetes emulator: ${kube}`);
   for (const h of state.hosts) {
     if (h.pid && existsSync(`/proc/${h.pid}`)) {
       const stat = sh('cat', [`/proc/${h.pid}/stat`]);
@@ -208,6 +212,20 @@ describe(`lab site: 3 hosts in ${isRoot ? 'netns' : 'loopback'} mode`, () => {
     const lab = JSON.parse(await readFile(path.join(state.stateDir, 'lab.json'), 'utf8')) as LabState;
     expect(lab.mode).toBe(state.mode);
     expect(lab.hosts.every((h) => h.pid > 1)).toBe(true);
+  });
+
+  it('writes a kubeconfig for the Kubernetes API emulator, one GPU node per host', async () => {
+    expect(state.warnings.filter((w) => w.includes('Kubernetes'))).toEqual([]);
+    expect(state.kubeconfig).toBe(path.join(state.stateDir, 'kubeconfig'));
+    const kc = new KubeConfig();
+    kc.loadFromFile(state.kubeconfig as string);
+    expect(kc.getCurrentContext()).toBe('enclave-lab');
+    const nodes = await kc.makeApiClient(CoreV1Api).listNode();
+    expect(nodes.items.map((n) => n.metadata?.name)).toEqual(hosts.map((h) => h.name));
+    for (const n of nodes.items) {
+      expect(n.metadata?.labels?.['nvidia.com/gpu.present']).toBe('true');
+      expect(Number(n.metadata?.labels?.['nvidia.com/gpu.count'])).toBeGreaterThan(0);
+    }
   });
 
   it('serves the host keys whose fingerprints the inventory lists', () => {

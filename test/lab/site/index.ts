@@ -37,6 +37,7 @@ import {
   statSync,
 } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { startLabKube } from './kube';
 import { connect, createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -139,6 +140,10 @@ export interface LabState {
   password: string | null;
   /** The private shadow file (root only). */
   shadowFile?: string;
+  /** The kubeconfig (context `enclave-lab`) of the lab's Kubernetes API emulator, when it runs. */
+  kubeconfig?: string;
+  /** The emulator's URL (https://127.0.0.1:PORT). */
+  kubeApiServer?: string;
   /** Things that work but not fully (e.g. the simulator unreadable by the lab user). */
   warnings: string[];
   createdAt: string;
@@ -839,6 +844,15 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
     );
     await writeState(state);
     await writeInventory(state);
+    // The Kubernetes API emulator with one node per host; the SSH lab works without it.
+    try {
+      const kube = await startLabKube(state);
+      state.kubeconfig = kube.kubeconfig;
+      state.kubeApiServer = kube.url;
+    } catch (error) {
+      state.warnings.push(`no Kubernetes API emulator: ${(error as Error).message}`);
+    }
+    await writeState(state);
     return state;
   } catch (error) {
     await labDown(stateDir).catch(() => undefined);

@@ -56,6 +56,7 @@ function summary(state: LabState): string {
     `  inventory:     ${state.inventory}`,
     `  operator key:  ${state.operatorKey}`,
     `  known_hosts:   ${state.knownHosts}`,
+    ...(state.kubeconfig ? [`  kubeconfig:    ${state.kubeconfig} (${state.kubeApiServer ?? ''})`] : []),
     ...(state.subnet ? [`  network:       ${state.subnet} on bridge ${state.bridge}`] : []),
   ];
   for (const h of state.hosts) {
