@@ -1,12 +1,15 @@
 /**
  * Clusters and tenants end to end against the lab's Kubernetes API emulator (test/lab/k8s) with GPU
- * nodes seeded: first run -> Clusters: import the lab kubeconfig (pasted), choose its context,
- * name it -> the cluster view: version, GPU Operator, nodes with GPUs and MIG resources, totals ->
- * Tenants: the wizard (identity, access, quotas with a MIG quota, placement, residency with egress
- * CIDRs, one with host bits set refused with the network meant, registries) -> the plan: every
- * object to create, the GPU capacity -> apply with progress, verified -> healthy in the list ->
- * the tenant changed on the cluster behind the console's back with a real kubectl -> Check drift
- * shows the changed fields and the list says drifted.
+ * nodes seeded: first run -> Clusters: a kubeconfig with TLS verification off is refused with the
+ * reason, then the lab kubeconfig (pasted) is imported with its current context, named -> the
+ * cluster view: version, GPU Operator, nodes with GPUs and MIG resources, totals -> Tenants: the
+ * wizard (identity, access, quotas with a MIG quota, placement, residency with egress CIDRs, one
+ * with host bits set refused with the network meant, registries) -> the plan: every object to
+ * create, the GPU capacity -> apply, verified -> healthy in the list -> the tenant changed on the
+ * cluster behind the console's back with a real kubectl (plain HTTPS where kubectl is missing) ->
+ * Check drift shows the changed fields and the list says drifted -> Edit: an over-committing MIG
+ * quota is refused with the numbers; a smaller one plans the drifted fields back, applies, and no
+ * drift is left -> Decommission with the name typed, gone.
  * Screenshots go to test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { execFile } from 'node:child_process';
@@ -131,10 +134,10 @@ function tenantRow(page: Page) {
   return page.getByRole('table', { name: 'Tenants' }).getByRole('row').filter({ hasText: TENANT });
 }
 
-test('an administrator imports a cluster, provisions a tenant with a MIG quota, and finds its drift', async ({
+test('an administrator imports a cluster, provisions a tenant with a MIG quota, finds its drift, fixes it and decommissions it', async ({
   page,
 }, testInfo) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   if (!harness || !kube) throw new Error('the harness or the Kubernetes emulator did not start');
   const refusals: string[] = [];
   page.on('console', (message) => {
@@ -151,7 +154,25 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await expect(page.getByRole('region', { name: 'No clusters imported' })).toBeVisible();
     await page.getByRole('button', { name: 'Import kubeconfig', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Import a kubeconfig' });
-    await dialog.getByLabel('Or paste the kubeconfig').fill(kube!.kubeconfig);
+    const paste = dialog.getByLabel('Or paste the kubeconfig');
+    await expect(paste).toBeVisible();
+    await dialog.getByRole('button', { name: 'Show contexts' }).click();
+    await expect(dialog.getByText('choose a kubeconfig file or paste its text')).toBeVisible();
+
+    // First with TLS verification turned off: refused before anything connects, with what to do.
+    const insecure = kube!.kubeconfig.replace(
+      /certificate-authority-data: .*/,
+      'insecure-skip-tls-verify: true',
+    );
+    await paste.fill(insecure);
+    await dialog.getByRole('button', { name: 'Show contexts' }).click();
+    await dialog.getByRole('button', { name: 'Import 1 context' }).click();
+    const refused = dialog.getByRole('alert').filter({ hasText: 'Nothing was imported' });
+    await expect(refused).toContainText('insecure-skip-tls-verify', { timeout: 15_000 });
+    await snap(page, testInfo, 'clusters-import-refused.png');
+    await dialog.getByRole('button', { name: 'Back' }).click();
+
+    await paste.fill(kube!.kubeconfig);
     await dialog.getByRole('button', { name: 'Show contexts' }).click();
     // The current context is chosen; the client-certificate one is offered but not chosen.
     const current = dialog.getByRole('checkbox', { name: /^enclave-lab \(current\)/ });
@@ -352,6 +373,86 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await expect(tenantRow(page)).toContainText('2 objects');
     await drift.scrollIntoViewIfNeeded();
     await snap(page, testInfo, 'tenant-drift.png');
+  });
+
+  const edit = page.getByRole('region', { name: `Edit tenant ${TENANT}` });
+  const toReview = async () => {
+    for (let i = 0; i < 4; i++) await edit.getByRole('button', { name: 'Next' }).click();
+    await expect(edit.getByText('The spec is valid.')).toBeVisible();
+  };
+
+  await test.step('Edit: 20 slices of 1g.10gb where the cluster offers 14 is refused with the numbers', async () => {
+    await tenantRow(page)
+      .getByRole('button', { name: `Edit ${TENANT}` })
+      .click();
+    await expect(edit.getByLabel('Tenant name', { exact: true })).toHaveValue(TENANT, { timeout: 15_000 });
+    await expect(edit.getByLabel('Cluster', { exact: true })).toBeDisabled();
+    await edit.getByRole('button', { name: 'Next' }).click();
+    await edit.getByRole('button', { name: 'Next' }).click();
+    await expect(edit.getByLabel('MIG slices 1', { exact: true })).toHaveValue('2');
+    await edit.getByLabel('MIG slices 1', { exact: true }).fill('20');
+    await toReview();
+    await edit.getByRole('button', { name: `Plan on ${CLUSTER}` }).click();
+    const refused = edit.getByRole('alert').filter({ hasText: 'The plan was refused' });
+    await expect(refused).toContainText(`would over-commit cluster ${CLUSTER}`, { timeout: 30_000 });
+    await expect(refused).toContainText('asks for 20');
+    await expect(refused).toContainText('offers 14');
+    await refused.scrollIntoViewIfNeeded();
+    await snap(page, testInfo, 'tenant-overcommit.png');
+  });
+
+  await test.step('Edit: 3 slices; the plan puts the drifted fields back; apply; no drift left', async () => {
+    for (let i = 0; i < 4; i++) await edit.getByRole('button', { name: 'Back' }).click();
+    await edit.getByLabel('MIG slices 1', { exact: true }).fill('3');
+    await toReview();
+    await edit.getByRole('button', { name: `Plan on ${CLUSTER}` }).click();
+    const replan = edit.getByRole('region', { name: `Plan on ${CLUSTER}` });
+    const objects = replan.getByRole('list', { name: `Objects of ${TENANT}` });
+    const quota = objects.getByRole('listitem', { name: `ResourceQuota ${TENANT}/tenant-quota` });
+    await expect(quota).toContainText('update', { timeout: 30_000 });
+    await expect(
+      quota.getByRole('row', { name: /spec\.hard\["requests\.nvidia\.com\/mig-1g\.10gb"\] 6 3/ }),
+    ).toBeVisible();
+    const namespace = objects.getByRole('listitem', { name: `Namespace ${TENANT}` });
+    await expect(
+      namespace.getByRole('row', { name: /tenancy\.enclave\.io\/residency.* us-east eu-fr/ }),
+    ).toBeVisible();
+    await replan.getByRole('button', { name: 'Apply plan…' }).click();
+    await page
+      .getByRole('dialog', { name: `Apply tenant ${TENANT}?` })
+      .getByRole('button', { name: 'Apply tenant' })
+      .click();
+    await expect(
+      replan.getByRole('region', { name: 'Apply result' }).getByText('verified', { exact: true }),
+    ).toBeVisible({ timeout: 60_000 });
+    await edit.getByRole('button', { name: 'Close wizard' }).click();
+    await tenantRow(page)
+      .getByRole('button', { name: `Check drift of ${TENANT}` })
+      .click();
+    const drift = page.getByRole('region', { name: `Drift of ${TENANT} on ${CLUSTER}` });
+    await expect(drift.getByText('No drift')).toBeVisible({ timeout: 30_000 });
+    await expect(tenantRow(page).getByText('healthy', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await drift.getByRole('button', { name: 'Close drift' }).click();
+  });
+
+  await test.step('Decommission: the name typed to confirm, progress, gone', async () => {
+    await tenantRow(page)
+      .getByRole('button', { name: `Decommission ${TENANT}` })
+      .click();
+    const dialog = page.getByRole('dialog', { name: `Decommission ${TENANT}?` });
+    const confirm = dialog.getByRole('button', { name: `Decommission ${TENANT}` });
+    await expect(confirm).toBeDisabled();
+    await dialog.getByLabel(`Type ${TENANT} to confirm`).fill('tenant');
+    await expect(confirm).toBeDisabled();
+    await dialog.getByLabel(`Type ${TENANT} to confirm`).fill(TENANT);
+    await confirm.click();
+    await expect(dialog.getByText(`${TENANT} is gone`, { exact: true })).toBeVisible({ timeout: 60_000 });
+    await expect(dialog.getByRole('list', { name: 'Decommission progress' })).toContainText(
+      `deleting namespace ${TENANT}`,
+    );
+    await snap(page, testInfo, 'tenant-decommissioned.png');
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+    await expect(page.getByRole('region', { name: 'No tenants yet' })).toBeVisible({ timeout: 15_000 });
   });
 
   expect(refusals, 'the page broke its Content Security Policy').toEqual([]);

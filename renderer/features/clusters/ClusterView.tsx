@@ -10,7 +10,6 @@ import { ErrorBanner } from '../../ui/ErrorBanner';
 import { Icon } from '../../ui/Icon';
 import { Loadable } from '../../ui/Loadable';
 import { Timestamp } from '../../ui/Timestamp';
-import { plural } from '../../ui/format';
 import { gpuResources, MIG_STATE_TONE, resourceLabel } from './model';
 
 /**
@@ -143,7 +142,7 @@ export function ClusterView({
 
               <section aria-labelledby={`${headingId}-nodes`}>
                 <h3 id={`${headingId}-nodes`} className="cluster-subheading">
-                  Nodes <span className="muted">({plural(v.nodes.length, 'node')})</span>
+                  Nodes <span className="muted">· {v.nodes.length}</span>
                 </h3>
                 <DataTable
                   label={`Nodes of ${cluster}`}

@@ -6,11 +6,11 @@ import { toConsoleError } from '../../app/calls';
 import { useClient } from '../../app/connection';
 import { Banner } from '../../ui/Banner';
 import { Dialog } from '../../ui/Dialog';
-import { ErrorBanner } from '../../ui/ErrorBanner';
 import { Field, schemaProblem } from '../../ui/Field';
 import { Icon } from '../../ui/Icon';
 import { Steps } from '../../ui/Steps';
 import { plural } from '../../ui/format';
+import { ErrorLines } from './ErrorLines';
 
 type Contexts = OutputOf<'clusters.contexts'>['contexts'];
 type Imported = OutputOf<'clusters.import'>;
@@ -135,7 +135,7 @@ function ImportForm({
     <div className="form">
       <Steps steps={STEPS} current={current} />
       {error && (
-        <ErrorBanner
+        <ErrorLines
           title={stage.step === 'source' ? 'The kubeconfig could not be read' : 'Nothing was imported'}
           error={error}
         />

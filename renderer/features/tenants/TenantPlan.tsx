@@ -8,11 +8,11 @@ import { useSession } from '../../app/session';
 import { Badge } from '../../ui/Badge';
 import { Banner } from '../../ui/Banner';
 import { Dialog } from '../../ui/Dialog';
-import { ErrorBanner } from '../../ui/ErrorBanner';
 import { Icon } from '../../ui/Icon';
 import { Timestamp } from '../../ui/Timestamp';
+import { ErrorLines } from '../clusters/ErrorLines';
 import { plural } from '../../ui/format';
-import { ACTION_TONE, objectName, shownValue } from './status';
+import { ACTION_TONE, expandFields, objectName, shownValue } from './status';
 
 type PlanOutput = OutputOf<'tenants.plan'>;
 type ApplyOutput = OutputOf<'tenants.apply'>;
@@ -123,7 +123,7 @@ export function TenantPlan({
           </button>
         )}
       </div>
-      {plan.error && <ErrorBanner title="The plan was refused" error={plan.error} onRetry={plan.reload} />}
+      {plan.error && <ErrorLines title="The plan was refused" error={plan.error} onRetry={plan.reload} />}
       {!data && !plan.error && (
         <div className="loading" role="status">
           <span className="spinner" aria-hidden="true" />
@@ -192,7 +192,7 @@ export function TenantPlan({
               <h4 ref={resultRef} tabIndex={-1}>
                 Apply failed
               </h4>
-              <ErrorBanner error={run.error} />
+              <ErrorLines title="Nothing more was applied" error={run.error} />
             </div>
           )}
           {run.status === 'done' && (
@@ -295,6 +295,7 @@ export function ObjectChanges({
     <ul className="object-changes" aria-label={label}>
       {changes.map((c) => {
         const phase = progress === 'done' ? 'applied' : progress?.[refKey(c.object)];
+        const fields = expandFields(c.fields);
         return (
           <li
             key={refKey(c.object)}
@@ -309,10 +310,10 @@ export function ObjectChanges({
               {c.object.namespace && <span className="muted small">in {c.object.namespace}</span>}
               {phase && <Badge tone={phase === 'applying' ? 'accent' : 'ok'}>{phase}</Badge>}
             </div>
-            {c.fields.length > 0 && (
+            {fields.length > 0 && (
               <details className="field-changes" open={c.action !== 'create'}>
-                <summary>{plural(c.fields.length, 'field')}</summary>
-                <FieldTable label={`Fields of ${objectName(c)}`} fields={c.fields} columns={columns} />
+                <summary>{plural(fields.length, 'field')}</summary>
+                <FieldTable label={`Fields of ${objectName(c)}`} fields={fields} columns={columns} />
               </details>
             )}
           </li>
