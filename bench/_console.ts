@@ -9,8 +9,10 @@ export interface ConsoleSide {
   names: string[];
 }
 
-/** A console core in `dataDir` with an administrator signed in and every lab host added (keys pinned). */
-export async function openConsoleSide(lab: LabState, dataDir: string): Promise<ConsoleSide> {
+/** A console core in `dataDir` with its first administrator signed in. */
+export async function openBenchConsole(
+  dataDir: string,
+): Promise<{ core: ConsoleCore; admin: ConsoleClient }> {
   const core = await openConsole({ dataDir, log: { error: () => undefined } });
   const admin = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('test')));
   await admin.call('setup.createFirstAdmin', {
@@ -18,6 +20,12 @@ export async function openConsoleSide(lab: LabState, dataDir: string): Promise<C
     displayName: 'Benchmark Admin',
     passphrase: 'correct horse battery staple',
   });
+  return { core, admin };
+}
+
+/** A console core in `dataDir` with an administrator signed in and every lab host added (keys pinned). */
+export async function openConsoleSide(lab: LabState, dataDir: string): Promise<ConsoleSide> {
+  const { core, admin } = await openBenchConsole(dataDir);
   const privateKey = readFileSync(lab.operatorKey, 'utf8');
   for (const h of lab.hosts) {
     await admin.call('hosts.add', {

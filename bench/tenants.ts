@@ -13,8 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { ConsoleClient } from '../shared/client';
-import { inProcessChannel, newConnection, openConsole } from '../electron/core';
+import { openBenchConsole } from './_console';
 import { report, type Figure } from './_report';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 200);
@@ -68,13 +67,7 @@ async function startEmulator(entry: string, stateDir: string): Promise<Emulator>
 }
 
 async function consoleSide(em: Emulator, dataDir: string, specs: string[]) {
-  const core = await openConsole({ dataDir, log: { error: () => undefined } });
-  const admin = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('test')));
-  await admin.call('setup.createFirstAdmin', {
-    name: 'admin',
-    displayName: 'Benchmark Admin',
-    passphrase: 'correct horse battery staple',
-  });
+  const { core, admin } = await openBenchConsole(dataDir);
   await admin.call('clusters.import', { kubeconfig: em.kubeconfig, name: 'lab' });
   const started = performance.now();
   let next = 0;
@@ -136,13 +129,7 @@ async function main(): Promise<void> {
     const manifests = path.join(work, 'manifests');
     mkdirSync(manifests);
     {
-      const core = await openConsole({ dataDir: path.join(work, 'render'), log: { error: () => undefined } });
-      const admin = new ConsoleClient(inProcessChannel(core.dispatcher, newConnection('test')));
-      await admin.call('setup.createFirstAdmin', {
-        name: 'admin',
-        displayName: 'Benchmark Admin',
-        passphrase: 'correct horse battery staple',
-      });
+      const { core, admin } = await openBenchConsole(path.join(work, 'render'));
       for (const [i, spec] of specs.entries()) {
         const { manifest } = await admin.call('tenants.render', { spec });
         writeFileSync(path.join(manifests, `${String(i).padStart(3, '0')}.yaml`), manifest);

@@ -110,6 +110,14 @@ const planOutput = z.object({
   planDigest: z.string(),
 });
 
+/** What the ledger keeps of a plan: the digest and one line per object. */
+const planRecord = (plan: z.output<typeof planOutput>) => ({
+  tenant: plan.tenant,
+  cluster: plan.cluster,
+  planDigest: plan.planDigest,
+  actions: plan.objects.map((o) => `${o.action} ${o.object.kind}/${o.object.name}`),
+});
+
 export const tenantProcedures = [
   procedure({
     id: 'tenants.list',
@@ -146,12 +154,7 @@ export const tenantProcedures = [
     audited: true,
     mutates: false,
     target: specTarget,
-    auditResult: (output) => ({
-      tenant: output.tenant,
-      cluster: output.cluster,
-      planDigest: output.planDigest,
-      actions: output.objects.map((o) => `${o.action} ${o.object.kind}/${o.object.name}`),
-    }),
+    auditResult: planRecord,
     action: { title: 'Plan a tenant…', palette: true, page: 'tenants' },
   }),
   procedure({
@@ -182,12 +185,9 @@ export const tenantProcedures = [
     mutates: true,
     target: specTarget,
     auditResult: (output) => ({
-      tenant: output.tenant,
-      cluster: output.cluster,
-      planDigest: output.planDigest,
+      ...planRecord(output),
       verified: output.verified,
       problems: output.problems,
-      actions: output.objects.map((o) => `${o.action} ${o.object.kind}/${o.object.name}`),
     }),
     action: { title: 'Apply a tenant…', palette: true, page: 'tenants' },
   }),

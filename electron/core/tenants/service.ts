@@ -69,6 +69,33 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The live state of a tenant's objects, aligned with `objects` (undefined: absent): the namespace
+ * read, then one list per kind inside it rather than one read per object (a new tenant costs one
+ * request). Also every object of the guarded kinds found there, for drift's `extra`.
+ */
+async function readTenantObjects(
+  client: KubeClient,
+  objects: readonly KubernetesObject[],
+): Promise<{ live: (KubeObject | undefined)[]; guarded: KubeObject[] }> {
+  const [namespace, ...inside] = objects;
+  if (!namespace) return { live: [], guarded: [] };
+  const ns = await client.read(namespace as KubeObject);
+  if (!ns) return { live: objects.map(() => undefined), guarded: [] };
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const k of [...GUARDED_KINDS, ...inside]) kinds.set(`${k.apiVersion}/${k.kind}`, k);
+  const lists = await Promise.all(
+    [...kinds.values()].map((k) => client.list(k.apiVersion, k.kind, namespace.metadata.name)),
+  );
+  const byKey = new Map<string, KubeObject>();
+  for (const item of lists.flat()) byKey.set(`${item.apiVersion}/${item.kind}/${item.metadata.name}`, item);
+  const guardedKinds = new Set(GUARDED_KINDS.map((k) => `${k.apiVersion}/${k.kind}`));
+  return {
+    live: [ns, ...inside.map((o) => byKey.get(`${o.apiVersion}/${o.kind}/${o.metadata.name}`))],
+    guarded: lists.flat().filter((o) => guardedKinds.has(`${o.apiVersion}/${o.kind}`)),
+  };
+}
+
 export interface TenantServiceDeps {
   db: Db;
   clusters: ClusterService;
@@ -158,7 +185,7 @@ export class TenantService {
     client: KubeClient,
     objects: KubernetesObject[],
   ): Promise<TenantPlan> {
-    const current = await Promise.all(objects.map((o) => client.read(o as KubeObject)));
+    const { live: current } = await readTenantObjects(client, objects);
     const namespace = current[0];
     if ((namespace?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) {
       throw new ConsoleError(
@@ -301,7 +328,7 @@ export class TenantService {
       );
     }
     // Read back: every field the console applied must hold on the cluster now.
-    const live = await Promise.all(objects.map((o) => client.read(o as KubeObject)));
+    const { live } = await readTenantObjects(client, objects);
     const problems: string[] = [];
     objects.forEach((o, i) => {
       const got = live[i];
@@ -420,11 +447,7 @@ export class TenantService {
     }
     const applied = JSON.parse(r.appliedObjects) as KubeObject[];
     const client = this.deps.clusters.client(r.clusterName);
-    const namespace = applied[0]?.metadata.name ?? r.name;
-    const [live, present] = await Promise.all([
-      Promise.all(applied.map((o) => client.read(o))),
-      Promise.all(GUARDED_KINDS.map((k) => client.list(k.apiVersion, k.kind, namespace))),
-    ]);
+    const { live, guarded } = await readTenantObjects(client, applied as KubernetesObject[]);
     const changes: ObjectChange[] = [];
     applied.forEach((o, i) => {
       const got = live[i];
@@ -434,18 +457,15 @@ export class TenantService {
         if (fields.length) changes.push({ object: refOf(o), action: 'changed', fields });
       }
     });
-    const known = new Set(applied.map((o) => `${o.kind}/${o.metadata.name}`));
-    present.forEach((items, k) => {
-      for (const item of items) {
-        const kind = GUARDED_KINDS[k]?.kind as string;
-        if (known.has(`${kind}/${item.metadata.name}`)) continue;
-        changes.push({
-          object: refOf({ ...item, apiVersion: GUARDED_KINDS[k]?.apiVersion as string, kind }),
-          action: 'extra',
-          fields: objectDiff(undefined, desiredPart({ ...item, metadata: { name: item.metadata.name } })),
-        });
-      }
-    });
+    const known = new Set(applied.map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.name}`));
+    for (const item of guarded) {
+      if (known.has(`${item.apiVersion}/${item.kind}/${item.metadata.name}`)) continue;
+      changes.push({
+        object: refOf(item),
+        action: 'extra',
+        fields: objectDiff(undefined, desiredPart({ ...item, metadata: { name: item.metadata.name } })),
+      });
+    }
     let specDiffers = false;
     if (spec) {
       const cluster = this.deps.clusters.get(r.clusterName);
