@@ -152,8 +152,12 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await nav(page, 'Clusters').click();
     await expect(heading(page, 'Clusters')).toBeVisible();
     await expect(page.getByRole('region', { name: 'No clusters imported' })).toBeVisible();
-    await page.getByRole('button', { name: 'Import kubeconfig', exact: true }).click();
+    // From the command palette, as every console action can be reached.
+    await page.keyboard.press('Control+K');
+    await page.keyboard.type('import a kubeconfig');
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Import a kubeconfig' });
+    await expect(dialog.getByLabel('Kubeconfig file')).toBeFocused();
     const paste = dialog.getByLabel('Or paste the kubeconfig');
     await expect(paste).toBeVisible();
     await dialog.getByRole('button', { name: 'Show contexts' }).click();
@@ -212,7 +216,9 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
   await test.step('Tenants: the wizard, step by step, with a MIG quota and egress CIDRs', async () => {
     await nav(page, 'Tenants').click();
     await expect(heading(page, 'Tenants')).toBeVisible();
-    await page.getByRole('button', { name: 'New tenant', exact: true }).click();
+    await page.keyboard.press('Control+K');
+    await page.keyboard.type('plan a tenant');
+    await page.keyboard.press('Enter');
     const wizard = page.getByRole('region', { name: 'New tenant' });
     await expect(wizard.getByLabel('Cluster', { exact: true })).toHaveValue(CLUSTER);
     const next = wizard.getByRole('button', { name: 'Next' });

@@ -15,7 +15,14 @@ export function ErrorLines({
   error: ConsoleError;
   onRetry?: () => void;
 }) {
-  const [first = '', ...rest] = error.message.split('\n').filter((l) => l.trim());
+  const [first = '', ...lines] = error.message.split('\n').filter((l) => l.trim());
+  // The core words a refused kubeconfig twice: a line per problem, `message (hint)`, in the message,
+  // and the same problems as issues naming the entry, line and field. Shown once, with both.
+  const issues = (error.issues ?? []).map((issue) => {
+    const line = lines.find((l) => l.startsWith(`${issue.message} (`) && l.endsWith(')'));
+    return { ...issue, hint: line ? line.slice(issue.message.length + 2, -1) : undefined, line };
+  });
+  const rest = lines.filter((l) => !issues.some((i) => i.line === l));
   return (
     <Banner
       tone="danger"
@@ -36,11 +43,12 @@ export function ErrorLines({
           ))}
         </ul>
       )}
-      {error.issues && error.issues.length > 0 && (
+      {issues.length > 0 && (
         <ul className="banner-issues">
-          {error.issues.map((issue) => (
+          {issues.map((issue) => (
             <li key={`${issue.path}:${issue.message}`}>
               <code>{issue.path}</code>: {issue.message}
+              {issue.hint && <span className="banner-hint issue-hint sentence">{issue.hint}</span>}
             </li>
           ))}
         </ul>

@@ -123,7 +123,7 @@ export function TenantPlan({
           </button>
         )}
       </div>
-      {plan.error && <ErrorLines title="The plan was refused" error={plan.error} onRetry={plan.reload} />}
+      {plan.error && <ErrorLines title="The plan was refused" error={plan.error} />}
       {!data && !plan.error && (
         <div className="loading" role="status">
           <span className="spinner" aria-hidden="true" />

@@ -632,7 +632,7 @@ export function TenantWizard({
                 <SpecIssues issues={issues} onGo={(i) => go(i)} />
                 <div>
                   <p className="spec-caption">Tenant spec</p>
-                  <pre className="code-block spec-preview" aria-label="Tenant spec YAML">
+                  <pre className="code-block spec-preview" aria-label="Tenant spec YAML" tabIndex={0}>
                     {spec}
                   </pre>
                 </div>
