@@ -388,4 +388,76 @@ export const GPU_COMMANDS: Command[] = [
       });
     },
   },
+  {
+    words: ['gpu', 'operator-plan'],
+    usage: 'gpu operator-plan --cluster C --node N --layout NAME',
+    summary:
+      "Plan a MIG layout on a Kubernetes node through the GPU Operator: the node's GPU resources now and after.",
+    options: ['cluster', 'node', 'layout'],
+    async run(ctx) {
+      const input = operatorTarget(ctx);
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const plan = await cli.client.call('gpu.operatorPlan', input);
+        if (ctx.json) return ctx.print(JSON.stringify(plan, null, 2));
+        printOperatorPlan(ctx, plan);
+      });
+    },
+  },
+  {
+    words: ['gpu', 'operator-apply'],
+    usage: 'gpu operator-apply --cluster C --node N --layout NAME [--timeout SECONDS] [--yes]',
+    summary:
+      'Apply a MIG layout through the GPU Operator: label the node, wait for its MIG manager, verify; rolls back on failure.',
+    options: ['cluster', 'node', 'layout', 'timeout', 'yes'],
+    async run(ctx) {
+      const input = operatorTarget(ctx);
+      const timeout = str(ctx.options.timeout);
+      if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout))
+        throw new UsageError('--timeout takes seconds');
+      return withCore(ctx, async (cli) => {
+        await signIn(cli);
+        const plan = await cli.client.call('gpu.operatorPlan', input);
+        if (!ctx.json) printOperatorPlan(ctx, plan);
+        if (!(await confirm(ctx, `Label node ${input.node} with ${input.layout}?`))) return EXIT.failed;
+        const out = await cli.client.call(
+          'gpu.operatorApply',
+          { ...input, planDigest: plan.planDigest, ...(timeout ? { timeoutSeconds: Number(timeout) } : {}) },
+          { onEvent: (e) => !ctx.json && process.stderr.write(`${e.phase}: ${e.message}\n`) },
+        );
+        if (ctx.json) ctx.print(JSON.stringify(out, null, 2));
+        else {
+          ctx.print(`node ${input.node}: ${out.outcome}${out.verified ? ', resources verified' : ''}`);
+          for (const p of out.problems) ctx.print(`  ✗ ${p}`);
+        }
+        return out.outcome === 'applied' || out.outcome === 'unchanged' ? EXIT.done : EXIT.failed;
+      });
+    },
+  },
 ];
+
+function operatorTarget(ctx: CommandContext): { cluster: string; node: string; layout: string } {
+  const cluster = str(ctx.options.cluster);
+  const node = str(ctx.options.node);
+  const layout = str(ctx.options.layout);
+  if (!cluster || !node || !layout) throw new UsageError('give --cluster C --node N --layout NAME');
+  return { cluster, node, layout };
+}
+
+function printOperatorPlan(
+  ctx: CommandContext,
+  plan: {
+    node: string;
+    model: string;
+    gpus: number;
+    currentConfig: string | null;
+    layout: string;
+    changes: { resource: string; before: number; after: number }[];
+  },
+): void {
+  ctx.print(
+    `node ${plan.node} (${plan.gpus}× ${plan.model}): ${plan.currentConfig ?? '(no config)'} → ${plan.layout}`,
+  );
+  if (plan.changes.length === 0) ctx.print('  no change in the resources it offers');
+  for (const c of plan.changes) ctx.print(`  ${c.resource}: ${c.before} → ${c.after}`);
+}
