@@ -252,8 +252,7 @@ describe('the Kubernetes API emulator', () => {
             timeout: 20_000,
           })
         ).stdout;
-      // kubectl sends built-in objects as protobuf, which the emulator does not decode yet (it answers
-      // 415 as a JSON-only server would): objects are created over JSON here; kubectl reads and deletes.
+      // Made over the API directly; k8s-emulator-kubectl.test.ts has kubectl create and apply.
       const made = await call('POST', '/api/v1/namespaces', {
         metadata: { name: 'from-kubectl', labels: { made: 'by-test' } },
       });
