@@ -49,6 +49,52 @@ describe('enclave clusters and tenants on the command line', () => {
     expect(show.stdout).toMatch(/gpu-01\s+yes\s+8x NVIDIA-H100-80GB-HBM3\s+mixed\s+all-balanced \(success\)/);
   });
 
+  it('plans and applies MIG through the GPU Operator on a node', async () => {
+    const plan = await run([
+      'gpu',
+      'operator-plan',
+      '--cluster',
+      'lab',
+      '--node',
+      'gpu-01',
+      '--layout',
+      'all-1g.10gb',
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/all-balanced → all-1g\.10gb/);
+    expect(plan.stdout).toMatch(/nvidia\.com\/mig-1g\.10gb: 16 → 56/);
+    const applied = await run([
+      'gpu',
+      'operator-apply',
+      '--cluster',
+      'lab',
+      '--node',
+      'gpu-01',
+      '--layout',
+      'all-1g.10gb',
+      '--yes',
+    ]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/gpu-01: applied, resources verified/);
+    expect(applied.stderr).toMatch(/MIG manager: success/);
+    // Back to balanced for the tenant below (it asks for 3g.40gb).
+    expect(
+      (
+        await run([
+          'gpu',
+          'operator-apply',
+          '--cluster',
+          'lab',
+          '--node',
+          'gpu-01',
+          '--layout',
+          'all-balanced',
+          '--yes',
+        ])
+      ).code,
+    ).toBe(0);
+  });
+
   it('refuses an exec-plugin kubeconfig with exit code 3 until the policy allows that exact command', async () => {
     // A credential plugin that prints the lab token as an ExecCredential, as kubelogin would.
     const plugin = path.join(work, 'lab-credential');
