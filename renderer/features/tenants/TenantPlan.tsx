@@ -142,6 +142,7 @@ export function TenantPlan({
             columns={['Now on the cluster', 'After the apply']}
             progress={run.status === 'running' ? run.phases : run.status === 'done' ? 'done' : undefined}
           />
+          <h4 className="plan-subheading">GPU capacity on {data.cluster}</h4>
           <CapacityTable cluster={data.cluster} rows={data.capacity.rows} />
           {over && (
             <Banner tone="danger" title="GPU capacity is over-committed">
@@ -296,25 +297,32 @@ export function ObjectChanges({
       {changes.map((c) => {
         const phase = progress === 'done' ? 'applied' : progress?.[refKey(c.object)];
         const fields = expandFields(c.fields);
+        const header = (
+          <>
+            <Badge tone={ACTION_TONE[c.action]}>{c.action}</Badge>
+            <span className="object-name">
+              <span className="muted">{c.object.kind}</span> {c.object.name}
+            </span>
+            {c.object.namespace && <span className="muted small">in {c.object.namespace}</span>}
+            {phase && <Badge tone={phase === 'applying' ? 'accent' : 'ok'}>{phase}</Badge>}
+          </>
+        );
         return (
           <li
             key={refKey(c.object)}
             className={`object-change object-${c.action}`}
             aria-label={objectName(c)}
           >
-            <div className="object-change-header">
-              <Badge tone={ACTION_TONE[c.action]}>{c.action}</Badge>
-              <span className="object-name">
-                <span className="muted">{c.object.kind}</span> {c.object.name}
-              </span>
-              {c.object.namespace && <span className="muted small">in {c.object.namespace}</span>}
-              {phase && <Badge tone={phase === 'applying' ? 'accent' : 'ok'}>{phase}</Badge>}
-            </div>
-            {fields.length > 0 && (
+            {fields.length > 0 ? (
               <details className="field-changes" open={c.action !== 'create'}>
-                <summary>{plural(fields.length, 'field')}</summary>
+                <summary className="object-change-header">
+                  {header}
+                  <span className="muted small field-count">{plural(fields.length, 'field')}</span>
+                </summary>
                 <FieldTable label={`Fields of ${objectName(c)}`} fields={fields} columns={columns} />
               </details>
+            ) : (
+              <div className="object-change-header">{header}</div>
             )}
           </li>
         );
