@@ -9,6 +9,11 @@ import { enclave } from '../support/cli';
  * `enclave clusters …` and `enclave tenants …` against the lab's Kubernetes API emulator: the
  * command shapes of design.md §8 (`tenants drift --json` has a `changes` array) and exit codes.
  */
+if (process.env.ENCLAVE_TEST_KUBECONFIG) {
+  console.log(
+    'cli-tenants: runs against the lab emulator even with ENCLAVE_TEST_KUBECONFIG set: it relabels GPU nodes and needs their emulated MIG manager',
+  );
+}
 const work = mkdtempSync(path.join(tmpdir(), 'enclave-cli-tenants-'));
 const data = path.join(work, 'data');
 const asAdmin = { ENCLAVE_OPERATOR: 'alice', ENCLAVE_PASSPHRASE: 'correct horse battery staple' };

@@ -13,6 +13,11 @@ import { openTestCore, type TestCore } from '../support/core';
  * nvidia.com/mig.config): the cluster view, MIG through the operator with verification and
  * rollback, and tenants' GPU capacity accounting against what the nodes offer.
  */
+if (process.env.ENCLAVE_TEST_KUBECONFIG) {
+  console.log(
+    'gpu-operator: runs against the lab emulator even with ENCLAVE_TEST_KUBECONFIG set: it relabels GPU nodes and needs their emulated MIG manager',
+  );
+}
 const EXAMPLE = readFileSync(path.join(import.meta.dirname, '../../docs/examples/tenant.yaml'), 'utf8');
 const dir = mkdtempSync(path.join(tmpdir(), 'enclave-gpu-operator-'));
 let k: KubeEmulator;

@@ -1,22 +1,26 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleClient } from '../../shared/client';
 import type { ConsoleError } from '../../shared/errors';
-import { startKubeEmulator, type KubeEmulator } from '../lab/k8s/server';
+import { startKubeEmulator } from '../lab/k8s/server';
+import { testCluster, type TestCluster } from '../support/cluster';
 import { openTestCore, type TestCore } from '../support/core';
 
 /**
  * Clusters and tenants through the dispatcher, against the lab's Kubernetes API-server emulator
- * (no kube-apiserver can run here): import with the safety checks, the cluster view, render, plan
+ * (no kube-apiserver can run here), or a real cluster when ENCLAVE_TEST_KUBECONFIG names one: import with the safety checks, the cluster view, render, plan
  * (server-side-apply dry run), apply with read-back, drift after a change behind the console's
  * back, capacity refusal, decommission with namespace termination, and the ledger entries.
  */
 const EXAMPLE = readFileSync(path.join(import.meta.dirname, '../../docs/examples/tenant.yaml'), 'utf8');
 const dir = mkdtempSync(path.join(tmpdir(), 'enclave-tenants-'));
-let k: KubeEmulator;
+/** Checks that change the kubeconfig's credentials assume the emulator's token auth. */
+const REAL = Boolean(process.env.ENCLAVE_TEST_KUBECONFIG);
+let k: TestCluster;
 let t: TestCore;
 let admin: ConsoleClient;
 let viewer: ConsoleClient;
@@ -41,32 +45,26 @@ function spec(name: string, extra: { mig?: Record<string, number>; gpus?: number
   );
 }
 
-/** A raw call to the emulator, as another tool (kubectl, a controller) would make behind the console. */
-function kube(method: string, p: string, body?: unknown, contentType = 'application/merge-patch+json') {
+/** A raw call with the kubeconfig's credentials, as another tool (kubectl, a controller) would make behind the console. */
+async function kube(method: string, p: string, body?: unknown, contentType = 'application/merge-patch+json') {
+  const kc = new KubeConfig();
+  kc.loadFromString(k.kubeconfig);
+  const options: RequestOptions = { method, headers: body ? { 'Content-Type': contentType } : {} };
+  await kc.applyToHTTPSOptions(options);
+  const server = kc.getCurrentCluster()?.server ?? '';
   return new Promise<{ code: number; body: Record<string, unknown> }>((resolve, reject) => {
-    const req = request(
-      `${k.url}${p}`,
-      {
-        method,
-        ca: k.caPem,
-        headers: {
-          Authorization: `Bearer ${k.token}`,
-          ...(body ? { 'Content-Type': contentType } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString('utf8')));
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
-      },
-    );
+    const req = request(`${server}${p}`, options, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+    });
     req.once('error', reject);
     req.end(body ? JSON.stringify(body) : undefined);
   });
 }
 
 beforeAll(async () => {
-  k = await startKubeEmulator({ stateDir: path.join(dir, 'k8s') });
+  k = await testCluster();
   t = await openTestCore();
   t.clock.ms = Date.now(); // the emulator's certificates are issued now
   admin = await t.connectAs(['admin']);
@@ -79,43 +77,56 @@ afterAll(async () => {
 });
 
 describe('clusters', () => {
-  it('refuses an insecure or exec-plugin kubeconfig before connecting, storing nothing', async () => {
-    const insecure = k.kubeconfig.replace(/certificate-authority-data: .*/, 'insecure-skip-tls-verify: true');
-    const e = await failure(admin.call('clusters.import', { kubeconfig: insecure }));
-    expect(e.message).toMatch(/insecure-skip-tls-verify/);
-    expect(e.code).toBe('FORBIDDEN');
-    const exec = k.kubeconfig.replace(
-      /token: .*/,
-      'exec: {apiVersion: client.authentication.k8s.io/v1, command: /usr/bin/true}',
-    );
-    const refused = await failure(admin.call('clusters.import', { kubeconfig: exec }));
-    expect(refused.code).toBe('FORBIDDEN');
-    expect(refused.hint).toMatch(/allow-kubeconfig-exec/);
-    expect(await admin.call('clusters.list', {})).toEqual([]);
-  });
-
-  it('refuses a cluster whose certificate another CA issued, or whose token it does not accept', async () => {
-    const other = await startKubeEmulator({ stateDir: path.join(dir, 'other') });
-    try {
-      const wrongCa = other.kubeconfig.replace(
+  it.skipIf(REAL)(
+    'refuses an insecure or exec-plugin kubeconfig before connecting, storing nothing',
+    async () => {
+      const insecure = k.kubeconfig.replace(
         /certificate-authority-data: .*/,
-        /certificate-authority-data: .*/.exec(k.kubeconfig)?.[0] ?? '',
+        'insecure-skip-tls-verify: true',
       );
-      const e = await failure(admin.call('clusters.import', { kubeconfig: wrongCa }));
-      expect(e.message).toMatch(/certificate authority did not issue/);
-      const badToken = k.kubeconfig.replace(/token: .*/, 'token: not-the-token');
-      const e401 = await failure(admin.call('clusters.import', { kubeconfig: badToken }));
-      expect(e401.message).toMatch(/401/);
+      const e = await failure(admin.call('clusters.import', { kubeconfig: insecure }));
+      expect(e.message).toMatch(/insecure-skip-tls-verify/);
+      expect(e.code).toBe('FORBIDDEN');
+      const exec = k.kubeconfig.replace(
+        /token: .*/,
+        'exec: {apiVersion: client.authentication.k8s.io/v1, command: /usr/bin/true}',
+      );
+      const refused = await failure(admin.call('clusters.import', { kubeconfig: exec }));
+      expect(refused.code).toBe('FORBIDDEN');
+      expect(refused.hint).toMatch(/allow-kubeconfig-exec/);
       expect(await admin.call('clusters.list', {})).toEqual([]);
-    } finally {
-      await other.close();
-    }
-  });
+    },
+  );
+
+  it.skipIf(REAL)(
+    'refuses a cluster whose certificate another CA issued, or whose token it does not accept',
+    async () => {
+      const other = await startKubeEmulator({ stateDir: path.join(dir, 'other') });
+      try {
+        const wrongCa = other.kubeconfig.replace(
+          /certificate-authority-data: .*/,
+          /certificate-authority-data: .*/.exec(k.kubeconfig)?.[0] ?? '',
+        );
+        const e = await failure(admin.call('clusters.import', { kubeconfig: wrongCa }));
+        expect(e.message).toMatch(/certificate authority did not issue/);
+        const badToken = k.kubeconfig.replace(/token: .*/, 'token: not-the-token');
+        const e401 = await failure(admin.call('clusters.import', { kubeconfig: badToken }));
+        expect(e401.message).toMatch(/401/);
+        expect(await admin.call('clusters.list', {})).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    },
+  );
 
   it('lists contexts, imports one (admin only), and shows the cluster', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(k.kubeconfig);
+    const context = kc.getCurrentContext();
+    const server = kc.getCurrentCluster()?.server;
     const { contexts } = await admin.call('clusters.contexts', { kubeconfig: k.kubeconfig });
     expect(contexts).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'enclave-lab', current: true })]),
+      expect.arrayContaining([expect.objectContaining({ name: context, current: true })]),
     );
     expect(
       (await failure(viewer.call('clusters.import', { kubeconfig: k.kubeconfig, name: 'lab' }))).code,
@@ -124,16 +135,18 @@ describe('clusters', () => {
     expect(imported.imported).toEqual([
       expect.objectContaining({
         name: 'lab',
-        context: 'enclave-lab',
-        server: k.url,
+        context,
+        server,
         version: expect.stringMatching(/^v1\./),
       }),
     ]);
     expect(await admin.call('clusters.list', {})).toEqual([
-      expect.objectContaining({ name: 'lab', server: k.url, oidcGroupPrefix: 'oidc:' }),
+      expect.objectContaining({ name: 'lab', server, oidcGroupPrefix: 'oidc:' }),
     ]);
-    // The token is stored encrypted, never in the clear in the database file.
-    expect(readFileSync(path.join(t.dir, 'console.db')).includes(Buffer.from(k.token))).toBe(false);
+    // The credentials are stored encrypted, never in the clear in the database file.
+    const credential = kc.getCurrentUser()?.token ?? kc.getCurrentUser()?.keyData ?? '';
+    expect(credential).not.toBe('');
+    expect(readFileSync(path.join(t.dir, 'console.db')).includes(Buffer.from(credential))).toBe(false);
     const again = await failure(admin.call('clusters.import', { kubeconfig: k.kubeconfig, name: 'lab' }));
     expect(again.code).toBe('CONFLICT');
     const view = await viewer.call('clusters.view', { cluster: 'lab' });
