@@ -452,7 +452,9 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await expect(confirm).toBeDisabled();
     await dialog.getByLabel(`Type ${TENANT} to confirm`).fill(TENANT);
     await confirm.click();
-    await expect(dialog.getByText(`${TENANT} is gone`, { exact: true })).toBeVisible({ timeout: 60_000 });
+    await expect(dialog.getByText(`Tenant ${TENANT} is gone`, { exact: true })).toBeVisible({
+      timeout: 60_000,
+    });
     await expect(dialog.getByRole('list', { name: 'Decommission progress' })).toContainText(
       `deleting namespace ${TENANT}`,
     );

@@ -129,7 +129,7 @@ function Decommission({
         <ol className="decommission-log" aria-label="Decommission progress" aria-live="polite">
           {stage.events.map((e, i) => (
             <li key={i}>
-              <span className="muted">{e.phase}</span> <span className="sentence">{e.message}</span>
+              <span className="sentence">{e.message}</span>
             </li>
           ))}
         </ol>
@@ -141,18 +141,18 @@ function Decommission({
         </div>
       )}
       {stage.step === 'failed' && (
-        <ErrorBanner title={`${name} was not decommissioned`} error={stage.error} />
+        <ErrorBanner title={`Tenant ${name} was not decommissioned`} error={stage.error} />
       )}
       {stage.step === 'done' &&
         (stage.output.outcome === 'gone' ? (
-          <Banner tone="ok" title={`${name} is gone`}>
+          <Banner tone="ok" title={`Tenant ${name} is gone`}>
             <p>
               Its namespace no longer exists on {stage.output.cluster} (waited{' '}
               {Math.round(stage.output.waitedSeconds)} s).
             </p>
           </Banner>
         ) : (
-          <Banner tone="info" title={`${name} is still terminating`}>
+          <Banner tone="info" title={`Tenant ${name} is still terminating`}>
             <p>
               The cluster had not finished after {Math.round(stage.output.waitedSeconds)} s. Remaining:{' '}
               {stage.output.remaining.join(', ') || 'the namespace'}.
