@@ -496,6 +496,108 @@ describe('ResourceQuota', () => {
   });
 });
 
+describe('admission: LimitRange, RuntimeClass, object counts', () => {
+  it('defaults container resources from a LimitRange, charges RuntimeClass overhead, and counts objects', async () => {
+    await namespace('lr');
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/lr/limitranges', {
+          metadata: { name: 'defaults' },
+          spec: {
+            limits: [
+              {
+                type: 'Container',
+                default: { cpu: '500m', memory: '1Gi' },
+                defaultRequest: { cpu: '250m' },
+                max: { cpu: '2' },
+              },
+            ],
+          },
+        })
+      ).code,
+    ).toBe(201);
+    expect(
+      (
+        await call('POST', '/apis/node.k8s.io/v1/runtimeclasses', {
+          metadata: { name: 'kata-gpu' },
+          handler: 'kata-qemu-nvidia-gpu',
+          overhead: { podFixed: { cpu: '250m', memory: '512Mi' } },
+        })
+      ).code,
+    ).toBe(201);
+    await call('POST', '/api/v1/namespaces/lr/resourcequotas', {
+      metadata: { name: 'q' },
+      spec: {
+        hard: {
+          'requests.cpu': '10',
+          'requests.memory': '10Gi',
+          'limits.cpu': '10',
+          'count/configmaps': '2',
+        },
+      },
+    });
+    const pod = (cpu: string) => ({
+      metadata: { name: 'p' },
+      spec: {
+        runtimeClassName: 'kata-gpu',
+        initContainers: [{ name: 'init', image: 'i:1', resources: { requests: { cpu }, limits: { cpu } } }],
+        containers: [{ name: 'app', image: 'i:1' }],
+      },
+    });
+    expect((await call('POST', '/api/v1/namespaces/lr/pods', pod('3'))).body).toMatchObject({
+      code: 403,
+      message: 'pods "p" is forbidden: maximum cpu usage per Container is 2, but limit is 3',
+    });
+    const created = await call('POST', '/api/v1/namespaces/lr/pods', pod('1500m'));
+    expect(created.code).toBe(201);
+    expect(created.body).toMatchObject({
+      metadata: {
+        annotations: { 'kubernetes.io/limit-ranger': expect.stringContaining('request for container app') },
+      },
+      spec: {
+        overhead: { cpu: '250m', memory: '512Mi' },
+        containers: [
+          { resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } } },
+        ],
+      },
+      status: { phase: 'Pending', qosClass: 'Burstable' },
+    });
+    // Init containers count as the max against the app containers' sum; overhead is added.
+    expect((await call('GET', '/api/v1/namespaces/lr/resourcequotas/q')).body).toMatchObject({
+      status: {
+        used: {
+          'requests.cpu': '1750m',
+          'requests.memory': '1536Mi',
+          'limits.cpu': '1750m',
+          'count/configmaps': '1',
+        },
+      },
+    });
+    // kube-root-ca.crt is the first ConfigMap, as on a real cluster.
+    expect((await call('POST', '/api/v1/namespaces/lr/configmaps', { metadata: { name: 'a' } })).code).toBe(
+      201,
+    );
+    expect(
+      (await call('POST', '/api/v1/namespaces/lr/configmaps', { metadata: { name: 'b' } })).body,
+    ).toMatchObject({
+      code: 403,
+      message:
+        'configmaps "b" is forbidden: exceeded quota: q, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2',
+    });
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/lr/pods', {
+          ...pod('1'),
+          spec: { ...pod('1').spec, runtimeClassName: 'nope' },
+        })
+      ).body,
+    ).toMatchObject({
+      code: 403,
+      message: 'pods "p" is forbidden: pod rejected: RuntimeClass "nope" not found',
+    });
+  });
+});
+
 describe('authentication', () => {
   it('accepts a client certificate from the lab CA, and answers 401 without credentials', async () => {
     const withCert = await call('GET', '/api/v1/namespaces/default', undefined, 'application/json', {

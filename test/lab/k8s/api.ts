@@ -16,6 +16,7 @@ import {
 } from './errors';
 import { recordUpdate, serverSideApply } from './managed';
 import { jsonPatch, mergePatch, strategicMerge } from './merge';
+import { admitLimitRanges } from './limits';
 import { admitQuota } from './quota';
 import { findType, groupVersion, RESOURCE_TYPES, type ResourceType } from './registry';
 import type { Schemas } from './schema';
@@ -166,6 +167,7 @@ export class Api {
   private admitPod(t: ResourceType, o: KubeObject): void {
     if (t.kind !== 'Pod') return;
     const spec = asObj(o.spec);
+    admitLimitRanges(this.store, this.type('LimitRange'), t, o);
     const rcName = spec.runtimeClassName;
     if (typeof rcName !== 'string' || !rcName) return;
     const rc = this.store.tryGet(this.type('RuntimeClass'), undefined, rcName);
@@ -232,11 +234,12 @@ export class Api {
     object.metadata = { ...meta, ...(t.namespaced ? { namespace } : {}) };
     delete object.metadata.managedFields;
     if (hasStatus(t) && t.kind !== 'Node') delete object.status;
+    // Order as in kube-apiserver: defaulting, mutating admission, validation, validating admission.
     this.defaults(t, object);
-    if (t.kind === 'Pod') object.status = { phase: 'Pending', qosClass: qosClass(object) };
-    this.validate(t, object, undefined, errors);
     this.store.admitNamespace(t, namespace, String(meta.name));
     this.admitPod(t, object);
+    if (t.kind === 'Pod') object.status = { phase: 'Pending', qosClass: qosClass(object) };
+    this.validate(t, object, undefined, errors);
     if (t.namespaced) admitQuota(this.store, this.types, this.type('ResourceQuota'), t, object);
     this.record(t, undefined, object, opts);
     return { code: 201, body: this.store.create(t, namespace, object, { dryRun: opts.dryRun }), warnings };
@@ -392,10 +395,10 @@ export class Api {
       const { managedFields, ...meta } = merged.metadata ?? {};
       merged.metadata = { ...meta, name, ...(t.namespaced ? { namespace } : {}) };
       this.defaults(t, merged);
-      if (t.kind === 'Pod') merged.status = { phase: 'Pending', qosClass: qosClass(merged) };
-      this.validate(t, merged, undefined, schemaErrors(merged));
       this.store.admitNamespace(t, namespace, name);
       this.admitPod(t, merged);
+      if (t.kind === 'Pod') merged.status = { phase: 'Pending', qosClass: qosClass(merged) };
+      this.validate(t, merged, undefined, schemaErrors(merged));
       if (t.namespaced) admitQuota(this.store, this.types, this.type('ResourceQuota'), t, merged);
       merged.metadata.managedFields = managedFields;
       const created = this.store.create(
