@@ -210,6 +210,8 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await expect(totals.getByRole('listitem').filter({ hasText: 'nvidia.com/gpu' })).toContainText('4');
     const resources = view.getByRole('table', { name: `GPU resources by node on ${CLUSTER}` });
     await expect(resources.getByRole('row', { name: /gpu-mig-01 mig-1g\.10gb 14 14/ })).toBeVisible();
+    const reserved = view.getByRole('table', { name: `GPU reservations on ${CLUSTER}` });
+    await expect(reserved.getByRole('row', { name: /nvidia\.com\/mig-1g\.10gb 14 .* 0 14$/ })).toBeVisible();
     await snap(page, testInfo, 'cluster-view.png');
   });
 
@@ -247,6 +249,10 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await wizard.getByLabel('Pods', { exact: true }).fill('fifty');
     await wizard.getByLabel('Whole GPUs', { exact: true }).fill('1');
     await wizard.getByRole('button', { name: 'Add MIG profile' }).click();
+    await expect(
+      wizard.getByLabel('MIG profile 1', { exact: true }),
+      'a row added takes the focus',
+    ).toBeFocused();
     await wizard.getByLabel('MIG profile 1', { exact: true }).fill('1g.10gb');
     await wizard.getByLabel('MIG slices 1', { exact: true }).fill('2');
     await next.click();

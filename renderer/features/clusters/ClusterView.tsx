@@ -29,6 +29,7 @@ export function ClusterView({
   onRemoved: (name: string) => void;
 }) {
   const view = useProcedure('clusters.view', { cluster });
+  const capacity = useProcedure('tenants.capacity', { cluster });
   const headingId = useId();
   const [removing, setRemoving] = useState(false);
 
@@ -37,7 +38,15 @@ export function ClusterView({
       <div className="panel-header">
         <h2 id={headingId}>Cluster {cluster}</h2>
         <div className="cluster-actions">
-          <button type="button" className="button" onClick={view.reload} disabled={view.loading}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              view.reload();
+              capacity.reload();
+            }}
+            disabled={view.loading}
+          >
             <Icon name="refresh" size={14} />
             Read again
           </button>
@@ -150,6 +159,61 @@ export function ClusterView({
                   rows={v.nodes}
                   rowKey={(n) => n.name}
                 />
+              </section>
+
+              <section aria-labelledby={`${headingId}-reserved`}>
+                <h3 id={`${headingId}-reserved`} className="cluster-subheading">
+                  Reserved by tenant quotas
+                </h3>
+                {capacity.error ? (
+                  <ErrorBanner
+                    title="Could not read the tenants' reservations"
+                    error={capacity.error}
+                    onRetry={capacity.reload}
+                  />
+                ) : !capacity.data ? (
+                  <p className="muted">Reading the tenants&apos; quotas…</p>
+                ) : capacity.data.rows.length === 0 ? (
+                  <p className="muted">No GPU or MIG resource is offered or reserved on this cluster.</p>
+                ) : (
+                  <div className="table-card">
+                    <table className="table" aria-label={`GPU reservations on ${cluster}`}>
+                      <thead>
+                        <tr>
+                          <th scope="col">Resource</th>
+                          <th scope="col" className="cell-numeric">
+                            Offered
+                          </th>
+                          <th scope="col" className="cell-numeric">
+                            In host layouts
+                          </th>
+                          <th scope="col" className="cell-numeric">
+                            Reserved by tenants
+                          </th>
+                          <th scope="col" className="cell-numeric">
+                            Free
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {capacity.data.rows.map((r) => {
+                          const free = r.offered - r.reservedByOthers;
+                          return (
+                            <tr key={r.resource} className={free < 0 ? 'reservation-over' : undefined}>
+                              <td className="cell-mono">{r.resource}</td>
+                              <td className="cell-numeric">{r.offered}</td>
+                              <td className="cell-numeric">{r.inHostLayouts ?? '—'}</td>
+                              <td className="cell-numeric">{r.reservedByOthers}</td>
+                              <td className="cell-numeric">
+                                {free < 0 ? <Badge tone="danger">over by {-free}</Badge> : free}
+                              </td>
+                            </tr>
+                          );
+                        })}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
               </section>
 
               {resources.length > 0 && (

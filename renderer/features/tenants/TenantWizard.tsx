@@ -65,6 +65,8 @@ export function TenantWizard({
   );
   const [planned, setPlanned] = useState<{ spec: string; cluster: string; run: number } | null>(null);
   const focusStep = useRef(false);
+  // A contact, group or MIG row added from the keyboard takes the focus.
+  const [added, setAdded] = useState<number | null>(null);
 
   const spec = mode === 'yaml' ? yamlText : draftToYaml(draft, cluster);
   const issues = useMemo(() => specIssues(spec), [spec]);
@@ -289,6 +291,7 @@ export function TenantWizard({
                         <li key={c.id} className="contact-row">
                           <input
                             aria-label={`Contact ${i + 1} name`}
+                            autoFocus={c.id === added}
                             aria-invalid={Boolean(at(`contacts[${i}].name`))}
                             placeholder="name"
                             value={c.name}
@@ -322,12 +325,11 @@ export function TenantWizard({
                     <button
                       type="button"
                       className="button button-quiet"
-                      onClick={() =>
-                        update((d) => ({
-                          ...d,
-                          contacts: [...d.contacts, { id: rowId(), name: '', email: '' }],
-                        }))
-                      }
+                      onClick={() => {
+                        const id = rowId();
+                        setAdded(id);
+                        update((d) => ({ ...d, contacts: [...d.contacts, { id, name: '', email: '' }] }));
+                      }}
                     >
                       <Icon name="plus" size={14} />
                       Add contact
@@ -365,6 +367,7 @@ export function TenantWizard({
                       <li key={g.id} className="group-row">
                         <input
                           aria-label={`Group ${i + 1}`}
+                          autoFocus={g.id === added}
                           aria-invalid={Boolean(problem)}
                           placeholder="e.g. tenant-a/admins"
                           value={g.group}
@@ -401,12 +404,11 @@ export function TenantWizard({
                   <button
                     type="button"
                     className="button button-quiet"
-                    onClick={() =>
-                      update((d) => ({
-                        ...d,
-                        groups: [...d.groups, { id: rowId(), group: '', role: 'developer' }],
-                      }))
-                    }
+                    onClick={() => {
+                      const id = rowId();
+                      setAdded(id);
+                      update((d) => ({ ...d, groups: [...d.groups, { id, group: '', role: 'developer' }] }));
+                    }}
                   >
                     <Icon name="plus" size={14} />
                     Add group
@@ -474,6 +476,7 @@ export function TenantWizard({
                           <li key={m.id} className="mig-row">
                             <input
                               aria-label={`MIG profile ${i + 1}`}
+                              autoFocus={m.id === added}
                               aria-invalid={Boolean(problem)}
                               placeholder="e.g. 1g.10gb"
                               list={listIds.profiles}
@@ -512,15 +515,14 @@ export function TenantWizard({
                     <button
                       type="button"
                       className="button button-quiet"
-                      onClick={() =>
+                      onClick={() => {
+                        const id = rowId();
+                        setAdded(id);
                         update((d) => ({
                           ...d,
-                          quotas: {
-                            ...d.quotas,
-                            mig: [...d.quotas.mig, { id: rowId(), profile: '', count: '' }],
-                          },
-                        }))
-                      }
+                          quotas: { ...d.quotas, mig: [...d.quotas.mig, { id, profile: '', count: '' }] },
+                        }));
+                      }}
                     >
                       <Icon name="plus" size={14} />
                       Add MIG profile

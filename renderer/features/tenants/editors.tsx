@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Icon } from '../../ui/Icon';
 import { item, rowId, type Item, type Pair } from './model';
 
@@ -29,6 +29,8 @@ export function ListEditor({
   /** The id of a <datalist> of likely values. */
   suggestions?: string;
 }) {
+  // A row added from the keyboard takes the focus, so typing goes on where the operator is.
+  const [added, setAdded] = useState<number | null>(null);
   return (
     <fieldset className="choices list-editor">
       <legend>{legend}</legend>
@@ -42,6 +44,7 @@ export function ListEditor({
               <li key={row.id} className="list-row">
                 <input
                   aria-label={`${capital(noun)} ${i + 1}`}
+                  autoFocus={row.id === added}
                   aria-invalid={Boolean(message)}
                   aria-describedby={message ? errorId : undefined}
                   value={row.value}
@@ -72,7 +75,15 @@ export function ListEditor({
         </ul>
       )}
       <div>
-        <button type="button" className="button button-quiet" onClick={() => onChange([...items, item()])}>
+        <button
+          type="button"
+          className="button button-quiet"
+          onClick={() => {
+            const row = item();
+            setAdded(row.id);
+            onChange([...items, row]);
+          }}
+        >
           <Icon name="plus" size={14} />
           Add {noun}
         </button>
@@ -95,6 +106,7 @@ export function PairEditor({
   onChange: (pairs: Pair[]) => void;
   problem: (key: string) => string | undefined;
 }) {
+  const [added, setAdded] = useState<number | null>(null);
   return (
     <fieldset className="choices list-editor">
       <legend>{legend}</legend>
@@ -112,6 +124,7 @@ export function PairEditor({
               <li key={row.id} className="pair-row">
                 <input
                   aria-label={`${capital(noun)} ${i + 1} key`}
+                  autoFocus={row.id === added}
                   aria-invalid={Boolean(message)}
                   placeholder="key, e.g. k8s-app"
                   value={row.key}
@@ -146,7 +159,11 @@ export function PairEditor({
         <button
           type="button"
           className="button button-quiet"
-          onClick={() => onChange([...pairs, { id: rowId(), key: '', value: '' }])}
+          onClick={() => {
+            const row = { id: rowId(), key: '', value: '' };
+            setAdded(row.id);
+            onChange([...pairs, row]);
+          }}
         >
           <Icon name="plus" size={14} />
           Add {noun}
