@@ -243,11 +243,33 @@ function canonical(v: unknown): unknown {
   return typeof v === 'number' ? String(v) : v;
 }
 
+const QUANTITY_FIELDS = new Set([
+  'quotas.cpu',
+  'quotas.cpuLimit',
+  'quotas.memory',
+  'quotas.memoryLimit',
+  'quotas.storage',
+]);
+
 /** zod's type messages, in the words the rest of the form uses. */
-function reworded(issue: TenantSpecIssue): TenantSpecIssue {
+function reworded(issue: TenantSpecIssue, spec: Record<string, unknown>): TenantSpecIssue {
   const m = issue.message;
+  const present = () => {
+    let at: unknown = spec;
+    for (const key of issue.field.split('.')) at = record(at)[key];
+    return at !== undefined;
+  };
   if (/expected .*, received undefined/.test(m)) return { ...issue, message: 'required' };
   if (/^Invalid input: expected number/.test(m)) return { ...issue, message: 'must be a whole number' };
+  if (m === 'Invalid input' && QUANTITY_FIELDS.has(issue.field)) {
+    return {
+      ...issue,
+      message: present() ? 'must be a Kubernetes quantity such as 64, 500m, 512Gi or 10Ti' : 'required',
+    };
+  }
+  if (m === 'Invalid key in record' && issue.field.startsWith('quotas.mig.')) {
+    return { ...issue, message: 'must be a MIG profile such as 1g.10gb or 3g.40gb' };
+  }
   if (/^Unrecognized key/.test(m))
     return { ...issue, message: m.replace(/^Unrecognized key/, 'unknown field') };
   return issue;
@@ -259,8 +281,16 @@ export function specIssues(yamlText: string): TenantSpecIssue[] {
     parseTenantSpec(yamlText);
     return [];
   } catch (error) {
-    if (error instanceof TenantSpecError) return error.issues.map(reworded);
-    return [{ field: '(spec)', message: error instanceof Error ? error.message : String(error) }];
+    if (!(error instanceof TenantSpecError)) {
+      return [{ field: '(spec)', message: error instanceof Error ? error.message : String(error) }];
+    }
+    let spec: Record<string, unknown> = {};
+    try {
+      spec = record(parse(yamlText) as unknown);
+    } catch {
+      // A YAML syntax error: the parser's issues say where.
+    }
+    return error.issues.map((issue) => reworded(issue, spec));
   }
 }
 
