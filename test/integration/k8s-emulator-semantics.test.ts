@@ -598,6 +598,37 @@ describe('admission: LimitRange, RuntimeClass, object counts', () => {
   });
 });
 
+describe('lists', () => {
+  it('pages with limit and continue over one snapshot, and refuses deletecollection of namespaces', async () => {
+    const first = await call('GET', '/api/v1/namespaces?limit=2');
+    const meta1 = first.body.metadata as {
+      continue: string;
+      remainingItemCount: number;
+      resourceVersion: string;
+    };
+    expect((first.body.items as object[]).length).toBe(2);
+    expect(meta1.continue).toBeTruthy();
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'zz-late' } });
+    const names: string[] = [];
+    let token: string | undefined = meta1.continue;
+    while (token) {
+      const page = await call('GET', `/api/v1/namespaces?limit=2&continue=${encodeURIComponent(token)}`);
+      expect((page.body.metadata as { resourceVersion: string }).resourceVersion).toBe(meta1.resourceVersion);
+      names.push(...(page.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name));
+      token = (page.body.metadata as { continue?: string }).continue;
+    }
+    // A consistent snapshot: the namespace made meanwhile is not in it.
+    expect(names.length).toBe(meta1.remainingItemCount);
+    expect(names).not.toContain('zz-late');
+    expect((await call('GET', '/api/v1/namespaces')).body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ metadata: expect.objectContaining({ name: 'zz-late' }) }),
+      ]),
+    );
+    expect((await call('DELETE', '/api/v1/namespaces')).code).toBe(405);
+  });
+});
+
 describe('authentication', () => {
   it('accepts a client certificate from the lab CA, and answers 401 without credentials', async () => {
     const withCert = await call('GET', '/api/v1/namespaces/default', undefined, 'application/json', {

@@ -13,6 +13,8 @@ export interface ResourceType {
   shortNames?: string[];
   /** Subresources served (`status`, `finalize`). */
   subresources?: string[];
+  /** Whether the registry maintains metadata.generation (its strategy sets it; most of these kinds do not). */
+  generation?: boolean;
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -56,6 +58,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     subresources: ['status'],
+    generation: true,
   },
   {
     group: '',
@@ -93,6 +96,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     kind: 'NetworkPolicy',
     namespaced: true,
     shortNames: ['netpol'],
+    generation: true,
   },
   {
     group: 'rbac.authorization.k8s.io',

@@ -379,6 +379,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
         const body = await readObject(req, true).catch(() => undefined);
         const opts = writeOptions(url, 'Delete', userAgent);
         if (body && Array.isArray(body.dryRun) && body.dryRun.includes('All')) opts.dryRun = true;
+        if (!name && type.kind === 'Namespace') break; // namespaces have no deletecollection
         if (!name) return reply(res, api.deleteCollection(type, namespace, opts, filter));
         return reply(res, api.delete(type, namespace, name, opts, body));
       }
@@ -489,13 +490,14 @@ function listBody(
     } catch {
       throw badRequest('continue key is not valid: illegal base64 data');
     }
-    if (Number(parsed.rv) < store.oldestResourceVersion)
+    const snapshot = store.listAt(t, namespace, filter, Number(parsed.rv));
+    if (!snapshot)
       throw new StatusError(
         410,
         'Expired',
         'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
       );
-    items = items.filter((o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}` > parsed.after);
+    items = snapshot.filter((o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}` > parsed.after);
     rv = parsed.rv;
   }
   const limit = Number(q.get('limit') ?? '0');

@@ -251,6 +251,37 @@ export class ObjectStore {
       .map((o) => structuredClone(o));
   }
 
+  /**
+   * The list as it was at `revision` (a paginated list's snapshot), rebuilt by undoing the retained
+   * events since; undefined once history no longer reaches back that far.
+   */
+  listAt(
+    t: ResourceType,
+    namespace: string | undefined,
+    filter: { labelSelector?: string | undefined; fieldSelector?: string | undefined },
+    revision: number,
+  ): KubeObject[] | undefined {
+    if (revision < this.compacted) return undefined;
+    const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const state = new Map(this.list(t, namespace).map((o) => [keyOf(o), o]));
+    const events = this.eventsSince(revision).filter(
+      (e) =>
+        e.resource.resource === t.resource &&
+        e.resource.group === t.group &&
+        (namespace === undefined || e.object.metadata?.namespace === namespace),
+    );
+    for (const e of events.reverse()) {
+      if (e.type === 'ADDED') state.delete(keyOf(e.object));
+      else if (e.previous) state.set(keyOf(e.previous), e.previous);
+    }
+    const labels = filter.labelSelector ? parseLabelSelector(filter.labelSelector) : [];
+    const fields = filter.fieldSelector ? fieldMatcher(t, filter.fieldSelector) : () => true;
+    return [...state.values()]
+      .filter((o) => matchesLabels(o.metadata?.labels, labels) && fields(o))
+      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
+      .map((o) => structuredClone(o));
+  }
+
   /** Every stored object in a namespace, of any kind (the namespace controller's discovery). */
   contentsOf(namespace: string): { type: ResourceType; object: KubeObject }[] {
     return [...this.objects.values()]
@@ -338,7 +369,7 @@ export class ObjectStore {
         uid: randomUUID(),
         resourceVersion: String(this.revision + 1),
         creationTimestamp: timestamp(this.now()),
-        ...(t.kind === 'Namespace' ? {} : { generation: 1 }),
+        ...(t.generation ? { generation: 1 } : {}),
       },
     };
     delete stored.metadata?.deletionTimestamp;
