@@ -101,9 +101,11 @@ export class ClusterService {
         byPolicy ? 'FORBIDDEN' : 'FAILED',
         `the kubeconfig was not imported, nothing was stored:\n${problemsText(parsed.errors)}`,
         {
-          hint: byPolicy
+          hint: parsed.errors.some((e) => e.field === 'exec')
             ? 'an exec plugin runs only when a security officer allows its exact command line (enclave policy set --allow-kubeconfig-exec "…")'
-            : 'fix the kubeconfig and import it again',
+            : byPolicy
+              ? 'the site does not allow what the kubeconfig asks for; each problem says what to use instead'
+              : 'fix the kubeconfig and import it again',
           issues: parsed.errors.map((e) => ({
             path: `${e.entry}${e.line ? ` line ${e.line}` : ''}: ${e.field}`,
             message: e.message,
