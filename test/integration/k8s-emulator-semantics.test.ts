@@ -221,6 +221,20 @@ describe('server-side apply', () => {
     expect(JSON.stringify(meta(replaced).managedFields)).toContain('"f:ingress":{}');
   });
 
+  it('labels namespaces with their name, and refuses pods whose service account is missing', async () => {
+    const ns = await call('POST', '/api/v1/namespaces', { metadata: { name: 'labelled' } });
+    expect(ns.body).toMatchObject({ metadata: { labels: { 'kubernetes.io/metadata.name': 'labelled' } } });
+    const pod = await call('POST', '/api/v1/namespaces/labelled/pods', {
+      metadata: { name: 'p' },
+      spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'i:1' }] },
+    });
+    expect(pod.body).toMatchObject({
+      code: 403,
+      message:
+        'pods "p" is forbidden: error looking up service account labelled/robot: serviceaccount "robot" not found',
+    });
+  });
+
   it('records Update managers for create/update, defaulting to the User-Agent', async () => {
     const created = await call('POST', '/api/v1/namespaces/ssa/configmaps', {
       metadata: { name: 'cm' },

@@ -222,11 +222,17 @@ describe('GPU nodes and the emulated MIG manager', () => {
       );
     const relabelled = await relabel('all-balanced');
     expect(relabelled.code, JSON.stringify(relabelled.body)).toBe(200);
-    expect((await node('gpu-a')).metadata.labels['nvidia.com/mig.config.state']).toBe('pending');
+    expect((await node('gpu-a')).metadata.labels).toMatchObject({
+      'nvidia.com/mig.config.state': 'pending',
+      'nvidia.com/gpu.deploy.device-plugin': 'paused-for-mig-change',
+    });
     expect((await node('gpu-a')).status.capacity['nvidia.com/gpu']).toBe('8');
     k.tick();
     const done = await node('gpu-a');
-    expect(done.metadata.labels['nvidia.com/mig.config.state']).toBe('success');
+    expect(done.metadata.labels).toMatchObject({
+      'nvidia.com/mig.config.state': 'success',
+      'nvidia.com/gpu.deploy.device-plugin': 'true',
+    });
     // all-balanced on an H100-80GB: 2× 1g.10gb, 1× 2g.20gb, 1× 3g.40gb per GPU.
     expect(done.status.capacity).toMatchObject({
       'nvidia.com/mig-1g.10gb': '16',

@@ -275,6 +275,7 @@ describe('the Kubernetes API emulator', () => {
       expect(await run('label', 'ns', 'from-kubectl', 'changed-')).toContain('unlabeled');
       expect(JSON.parse(await run('get', 'ns', 'from-kubectl', '-o', 'json')).metadata.labels).toEqual({
         made: 'by-test',
+        'kubernetes.io/metadata.name': 'from-kubectl',
       });
       expect(await run('delete', 'namespace', 'from-kubectl')).toContain('namespace "from-kubectl" deleted');
       expect(await run('get', 'namespaces', '-o', 'name')).not.toContain('from-kubectl');

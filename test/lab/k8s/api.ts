@@ -137,6 +137,14 @@ export class Api {
 
   /** Defaulting the real registry does for the emulated kinds. */
   private defaults(t: ResourceType, o: KubeObject): void {
+    if (t.kind === 'Namespace') {
+      // Every namespace carries its name as a label (NetworkPolicy namespaceSelectors rely on it).
+      const name = String(o.metadata?.name ?? '');
+      o.metadata = {
+        ...o.metadata,
+        labels: { ...(o.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name },
+      };
+    }
     if (t.kind !== 'Pod') return;
     const spec = asObj(o.spec);
     o.spec = spec;
@@ -167,6 +175,15 @@ export class Api {
   private admitPod(t: ResourceType, o: KubeObject): void {
     if (t.kind !== 'Pod') return;
     const spec = asObj(o.spec);
+    const podName = String(o.metadata?.name ?? '');
+    const sa = String(spec.serviceAccountName ?? 'default');
+    if (!this.store.tryGet(this.type('ServiceAccount'), o.metadata?.namespace, sa))
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `pods "${podName}" is forbidden: error looking up service account ${String(o.metadata?.namespace)}/${sa}: serviceaccount "${sa}" not found`,
+        details(t, podName),
+      );
     admitLimitRanges(this.store, this.type('LimitRange'), t, o);
     const rcName = spec.runtimeClassName;
     if (typeof rcName !== 'string' || !rcName) return;

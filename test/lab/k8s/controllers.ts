@@ -24,6 +24,14 @@ export interface ControllerOptions {
   paused?: boolean;
 }
 
+/** Operand deploy labels the MIG manager pauses during a reconfiguration. */
+const PAUSED_DEPLOY_LABELS = [
+  'nvidia.com/gpu.deploy.device-plugin',
+  'nvidia.com/gpu.deploy.gpu-feature-discovery',
+  'nvidia.com/gpu.deploy.dcgm-exporter',
+  'nvidia.com/gpu.deploy.dcgm',
+];
+
 const byKind = (kind: string) => RESOURCE_TYPES.find((t) => t.kind === kind) as ResourceType;
 
 type Obj = Record<string, unknown>;
@@ -239,7 +247,13 @@ export class Controllers {
     // A new config: the MIG manager marks the node pending before it starts work.
     const t = byKind('Node');
     const next = structuredClone(node);
-    next.metadata = { ...next.metadata, labels: { ...labels, [MIG_STATE_LABEL]: 'pending' } };
+    // While it works, the MIG manager stops the GPU clients it manages (their deploy labels).
+    const paused = Object.fromEntries(
+      Object.entries(labels)
+        .filter(([k, v]) => PAUSED_DEPLOY_LABELS.includes(k) && v === 'true')
+        .map(([k]) => [k, 'paused-for-mig-change']),
+    );
+    next.metadata = { ...next.metadata, labels: { ...labels, ...paused, [MIG_STATE_LABEL]: 'pending' } };
     this.appliedMig.set(name, wanted);
     this.write(t, node, next, 'nvidia-mig-manager');
   }
@@ -252,14 +266,19 @@ export class Controllers {
     const gpus = Number(labels['nvidia.com/gpu.count'] ?? '0');
     const result = model ? withLayout(node, model, gpus, wanted) : { error: 'unknown GPU product' };
     let next: KubeObject;
+    const resumed = Object.fromEntries(
+      Object.entries(labels)
+        .filter(([k, v]) => PAUSED_DEPLOY_LABELS.includes(k) && v === 'paused-for-mig-change')
+        .map(([k]) => [k, 'true']),
+    );
     if ('error' in result && typeof result.error === 'string') {
       next = structuredClone(node);
-      next.metadata = { ...next.metadata, labels: { ...labels, [MIG_STATE_LABEL]: 'failed' } };
+      next.metadata = { ...next.metadata, labels: { ...labels, ...resumed, [MIG_STATE_LABEL]: 'failed' } };
     } else {
       next = result as KubeObject;
       next.metadata = {
         ...next.metadata,
-        labels: { ...(next.metadata?.labels ?? {}), [MIG_STATE_LABEL]: 'success' },
+        labels: { ...(next.metadata?.labels ?? {}), ...resumed, [MIG_STATE_LABEL]: 'success' },
       };
     }
     this.appliedMig.set(String(node.metadata?.name), wanted);
