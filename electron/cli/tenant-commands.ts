@@ -186,8 +186,9 @@ export const TENANT_COMMANDS: Command[] = [
       return withCore(ctx, async (cli) => {
         await signIn(cli);
         const plan = await cli.client.call('tenants.plan', target);
-        if (ctx.json) return ctx.print(JSON.stringify(plan, null, 2));
-        printPlan(ctx, plan);
+        if (ctx.json) ctx.print(JSON.stringify(plan, null, 2));
+        else printPlan(ctx, plan);
+        return plan.capacity.overcommitted.length > 0 ? EXIT.refused : EXIT.done;
       });
     },
   },
@@ -202,6 +203,13 @@ export const TENANT_COMMANDS: Command[] = [
         await signIn(cli);
         const plan = await cli.client.call('tenants.plan', target);
         if (!ctx.json) printPlan(ctx, plan);
+        if (plan.capacity.overcommitted.length > 0) {
+          if (ctx.json) ctx.print(JSON.stringify(plan, null, 2));
+          process.stderr.write(
+            `enclave: tenant ${plan.tenant} would over-commit cluster ${plan.cluster}; nothing was applied\n`,
+          );
+          return EXIT.refused;
+        }
         if (plan.objects.every((o) => o.action === 'unchanged') && !ctx.json) {
           ctx.print('nothing to change');
         }
@@ -304,6 +312,7 @@ function printPlan(
         requested: number;
         free: number;
       }[];
+      overcommitted: string[];
     };
   },
 ): void {
@@ -324,4 +333,5 @@ function printPlan(
       ),
     );
   }
+  for (const line of plan.capacity.overcommitted) ctx.print(`over-committed: ${line}`);
 }

@@ -69,7 +69,7 @@ export type CapacityRow = z.infer<typeof CapacityRowSchema>;
 export const CapacitySchema = z.object({
   cluster: z.string(),
   rows: z.array(CapacityRowSchema),
-  /** Operator-worded lines for each over-committed resource, with the numbers. */
+  /** Operator-worded lines for each over-committed resource, with the numbers: such a plan cannot be applied. */
   overcommitted: z.array(z.string()),
 });
 
@@ -147,7 +147,7 @@ export const tenantProcedures = [
   procedure({
     id: 'tenants.plan',
     summary:
-      'Plan a tenant on its cluster: a server-side-apply dry run of every object, shown per object as a field diff, with GPU and MIG capacity; over-commitment is refused with the numbers.',
+      'Plan a tenant on its cluster: a server-side-apply dry run of every object, shown per object as a field diff, with GPU and MIG capacity; over-commitment is shown with the numbers (and such a plan cannot be applied).',
     input: Target,
     output: planOutput,
     roles: TENANT_ADMINS,
@@ -160,7 +160,7 @@ export const tenantProcedures = [
   procedure({
     id: 'tenants.apply',
     summary:
-      'Apply a tenant with server-side apply (field manager enclave-console), object by object in provisioning order, then read every object back.',
+      'Apply a tenant with server-side apply (field manager enclave-console), object by object in provisioning order, then read every object back; refused when it would over-commit GPU capacity.',
     input: Target.extend({
       /** The digest of the reviewed plan: refused, changing nothing, when the plan made now differs. */
       planDigest: z

@@ -393,7 +393,7 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await expect(edit.getByText('The spec is valid.')).toBeVisible();
   };
 
-  await test.step('Edit: 20 slices of 1g.10gb where the cluster offers 14 is refused with the numbers', async () => {
+  await test.step('Edit: 20 slices of 1g.10gb where the cluster offers 14 is shown over-committed, with the numbers, and cannot be applied', async () => {
     await tenantRow(page)
       .getByRole('button', { name: `Edit ${TENANT}` })
       .click();
@@ -405,10 +405,12 @@ test('an administrator imports a cluster, provisions a tenant with a MIG quota, 
     await edit.getByLabel('MIG slices 1', { exact: true }).fill('20');
     await toReview();
     await edit.getByRole('button', { name: `Plan on ${CLUSTER}` }).click();
-    const refused = edit.getByRole('alert').filter({ hasText: 'The plan was refused' });
-    await expect(refused).toContainText(`would over-commit cluster ${CLUSTER}`, { timeout: 30_000 });
-    await expect(refused).toContainText('asks for 20');
-    await expect(refused).toContainText('offers 14');
+    const refused = edit.getByText('GPU capacity is over-committed').locator('..');
+    await expect(refused).toBeVisible({ timeout: 30_000 });
+    await expect(
+      edit.getByText(/asks for 20, other tenants hold 0, cluster lab offers 14 \(6 too many\)/),
+    ).toBeVisible();
+    await expect(edit.getByRole('button', { name: 'Apply plan…' })).toBeDisabled();
     await refused.scrollIntoViewIfNeeded();
     await snap(page, testInfo, 'tenant-overcommit.png');
   });

@@ -180,13 +180,26 @@ describe('tenant GPU capacity', () => {
       offered: 14,
       reservedByOthers: 10,
     });
+    // The plan shows it with the numbers; applying it is refused, changing nothing.
+    const over = await admin.call('tenants.plan', {
+      spec: spec('tenant-b', { '1g.10gb': 5 }),
+      cluster: 'lab',
+    });
+    expect(over.capacity.overcommitted).toEqual([
+      'nvidia.com/mig-1g.10gb: tenant tenant-b asks for 5, other tenants hold 10, cluster lab offers 14 (1 too many)',
+    ]);
+    expect(over.capacity.rows.find((r) => r.resource === 'nvidia.com/mig-1g.10gb')?.free).toBe(-1);
     const e = await failure(
-      admin.call('tenants.plan', { spec: spec('tenant-b', { '1g.10gb': 5 }), cluster: 'lab' }),
+      admin.call('tenants.apply', {
+        spec: spec('tenant-b', { '1g.10gb': 5 }),
+        cluster: 'lab',
+        planDigest: over.planDigest,
+      }),
     );
     expect(e.code).toBe('CONFLICT');
-    expect(e.message).toContain(
-      'nvidia.com/mig-1g.10gb: tenant tenant-b asks for 5, other tenants hold 10, cluster lab offers 14 (1 too many)',
-    );
+    expect(e.message).toContain('nothing was applied');
+    expect(e.message).toContain('(1 too many)');
+    expect((await operator.call('tenants.list', {})).map((r) => r.name)).toEqual(['tenant-a']);
     // Four fit; and tenant-a's own re-apply is never refused by its own reservation.
     const ok = await admin.call('tenants.plan', { spec: spec('tenant-b', { '1g.10gb': 4 }), cluster: 'lab' });
     expect(ok.capacity.rows.find((r) => r.resource === 'nvidia.com/mig-1g.10gb')?.free).toBe(0);

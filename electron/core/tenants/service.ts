@@ -212,13 +212,6 @@ export class TenantService {
       return { object: refOf(o), action: fields.length ? 'update' : 'unchanged', fields };
     });
     const capacity = await this.capacityFor(client, cluster, spec.name, objects);
-    if (capacity.overcommitted.length > 0) {
-      throw new ConsoleError(
-        'CONFLICT',
-        `tenant ${spec.name} would over-commit cluster ${cluster.name}:\n${capacity.overcommitted.join('\n')}`,
-        { hint: "lower the tenant's GPU or MIG quota, or add capacity (MIG layouts, nodes) first" },
-      );
-    }
     const planDigest = createHash('sha256')
       .update(canonical({ cluster: cluster.name, objects, actions: changes.map((c) => c.action) }))
       .digest('hex');
@@ -295,6 +288,14 @@ export class TenantService {
   ): Promise<TenantPlan & { appliedAt: string; verified: boolean; problems: string[] }> {
     const { spec, cluster, client, objects } = this.target(specText, clusterName);
     const plan = await this.planObjects(spec, cluster, client, objects);
+    // The plan shows over-commitment with its numbers; applying one is refused, nothing changed.
+    if (plan.capacity.overcommitted.length > 0) {
+      throw new ConsoleError(
+        'CONFLICT',
+        `tenant ${spec.name} would over-commit cluster ${cluster.name}; nothing was applied:\n${plan.capacity.overcommitted.join('\n')}`,
+        { hint: "lower the tenant's GPU or MIG quota, or add capacity (MIG layouts, nodes) first" },
+      );
+    }
     if (options.planDigest && options.planDigest !== plan.planDigest) {
       throw new ConsoleError(
         'CONFLICT',
