@@ -639,6 +639,13 @@ describe('lists', () => {
         expect.objectContaining({ metadata: expect.objectContaining({ name: 'zz-late' }) }),
       ]),
     );
+    const exact = await call(
+      'GET',
+      `/api/v1/namespaces?resourceVersion=${meta1.resourceVersion}&resourceVersionMatch=Exact`,
+    );
+    expect((exact.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).not.toContain(
+      'zz-late',
+    );
     expect((await call('DELETE', '/api/v1/namespaces')).code).toBe(405);
   });
 });

@@ -155,6 +155,23 @@ describe('watch', () => {
     ]);
   });
 
+  it('streams a list as initial events ending in the initial-events-end bookmark (sendInitialEvents)', async () => {
+    const stream = await rawWatch(
+      '/api/v1/namespaces/w/configmaps?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1',
+    );
+    const initial = stream.events.slice(0, stream.events.findIndex((e) => e.type === 'BOOKMARK') + 1);
+    expect(initial.map((e) => e.type)).toEqual([...Array(initial.length - 1).fill('ADDED'), 'BOOKMARK']);
+    expect(initial.map((e) => e.object.metadata.name).slice(0, -1)).toContain('two');
+    expect(initial.at(-1)?.object.metadata).toMatchObject({
+      annotations: { 'k8s.io/initial-events-end': 'true' },
+    });
+    const exact = await call(
+      'GET',
+      '/api/v1/namespaces/w/configmaps?resourceVersion=1&resourceVersionMatch=Exact',
+    );
+    expect(exact.body).toMatchObject({ code: 410, reason: 'Expired' });
+  });
+
   it('works with @kubernetes/client-node 1.4 Watch', async () => {
     const kc = new KubeConfig();
     kc.loadFromString(k.kubeconfig);

@@ -481,6 +481,20 @@ function listBody(
 ): object {
   let items = store.list(t, namespace, filter);
   let rv = store.resourceVersion;
+  // resourceVersion=N with resourceVersionMatch=Exact reads that revision; unset, "0" and
+  // NotOlderThan read the latest (always at least as new as asked for here).
+  const asked = q.get('resourceVersion');
+  if (q.get('resourceVersionMatch') === 'Exact' && asked && asked !== '0') {
+    const exact = store.listAt(t, namespace, filter, Number(asked));
+    if (!exact)
+      throw new StatusError(
+        410,
+        'Expired',
+        `too old resource version: ${asked} (${store.oldestResourceVersion})`,
+      );
+    items = exact;
+    rv = asked;
+  }
   const metadata: Record<string, unknown> = {};
   const token = q.get('continue');
   if (token) {
