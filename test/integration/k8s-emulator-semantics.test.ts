@@ -235,6 +235,29 @@ describe('server-side apply', () => {
     });
   });
 
+  it('removes list items (map lists by key, sets by value) the manager stopped applying', async () => {
+    const cm = (refs: string[], finalizers: string[]) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'owned',
+        finalizers,
+        ownerReferences: refs.map((uid) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: `o-${uid}`, uid })),
+      },
+    });
+    const p = '/api/v1/namespaces/ssa-lists/configmaps/owned';
+    await apply(p, cm(['u1', 'u2'], ['a.example/x', 'a.example/y']), 'fieldManager=one');
+    const after = await apply(p, cm(['u1'], ['a.example/y']), 'fieldManager=one');
+    expect(after.body).toMatchObject({
+      metadata: {
+        finalizers: ['a.example/y'],
+        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o-u1', uid: 'u1' }],
+      },
+    });
+    expect((after.body.metadata as { ownerReferences: object[] }).ownerReferences).toHaveLength(1);
+    await apply(p, cm([], []), 'fieldManager=one');
+  });
+
   it('records Update managers for create/update, defaulting to the User-Agent', async () => {
     const created = await call('POST', '/api/v1/namespaces/ssa/configmaps', {
       metadata: { name: 'cm' },

@@ -318,9 +318,15 @@ export function serverSideApply(
   let mine = entries.find((e) => sameIdentity(e, opts.manager, 'Apply', opts.subresource));
   const previous = mine?.fields ?? new Map<string, Path>();
   // Fields this manager applied before and omits now go, unless someone else still owns them.
-  const dropped = [...previous].filter(([k]) => !appliedSet.has(k)).sort((a, b) => b[1].length - a[1].length);
-  for (const [k, p] of dropped) {
-    if (entries.some((e) => e !== mine && e.fields.has(k))) continue;
+  const dropped = [...previous].filter(
+    ([k]) => !appliedSet.has(k) && !entries.some((e) => e !== mine && e.fields.has(k)),
+  );
+  // A list item goes with its fields: its own fields are not removed first (that would lose the
+  // key it is found by).
+  const droppedKeys = new Set(dropped.map(([k]) => k));
+  const underDropped = (p: Path) =>
+    p.slice(0, -1).some((_, i) => droppedKeys.has(JSON.stringify(p.slice(0, i + 1))));
+  for (const [, p] of dropped.filter(([, p]) => !underDropped(p)).sort((a, b) => b[1].length - a[1].length)) {
     removeAt(merged, p, opts.schema);
   }
   if (!mine) {

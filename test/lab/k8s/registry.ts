@@ -13,6 +13,8 @@ export interface ResourceType {
   shortNames?: string[];
   /** Subresources served (`status`, `finalize`). */
   subresources?: string[];
+  /** Discovery categories (`kubectl get all` lists the `all` category). */
+  categories?: string[];
   /** Whether the registry maintains metadata.generation (its strategy sets it; most of these kinds do not). */
   generation?: boolean;
 }
@@ -59,6 +61,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     shortNames: ['po'],
     subresources: ['status'],
     generation: true,
+    categories: ['all'],
   },
   {
     group: '',
@@ -162,6 +165,7 @@ export function resourceList(group: string, version: string): object | undefined
       kind: t.kind,
       verbs: t.namespaced || t.kind !== 'Namespace' ? VERBS : VERBS.filter((v) => v !== 'deletecollection'),
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+      ...(t.categories ? { categories: t.categories } : {}),
     },
     ...(t.subresources ?? []).map((sub) => ({
       name: `${t.resource}/${sub}`,
