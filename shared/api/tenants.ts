@@ -178,7 +178,7 @@ export const tenantProcedures = [
       object: ObjectRefSchema,
       done: z.number().int(),
       total: z.number().int(),
-      phase: z.enum(['applying', 'applied', 'verified']),
+      phase: z.enum(['applying', 'applied', 'failed', 'verified']),
     }),
     roles: TENANT_ADMINS,
     audited: true,
@@ -243,7 +243,7 @@ export const tenantProcedures = [
     mutates: true,
     target: (input) => `tenant ${input.name}`,
     auditResult: (output) => output,
-    action: { title: 'Decommission a tenant…', page: 'tenants' },
+    action: { title: 'Decommission a tenant…', palette: true, page: 'tenants' },
   }),
   procedure({
     id: 'tenants.get',

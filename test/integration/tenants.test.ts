@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,38 @@ async function kube(method: string, p: string, body?: unknown, contentType = 'ap
     req.once('error', reject);
     req.end(body ? JSON.stringify(body) : undefined);
   });
+}
+
+/** A TCP link to the API server that a test can cut (every connection reset) and restore. */
+async function cuttableLink(port: string) {
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server = createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = connect(Number(port), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      cut = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 beforeAll(async () => {
@@ -263,6 +296,85 @@ describe('tenants', () => {
     expect(after.changes.map((c) => c.action)).toEqual(['extra']);
     expect(after.specDiffers).toBe(false);
   });
+
+  it('plans nothing when the cluster refuses an object, naming it', async () => {
+    // A binding already there with another roleRef: roleRef is immutable, so its dry run is refused.
+    await kube(
+      'POST',
+      '/api/v1/namespaces',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-c' } },
+      'application/json',
+    );
+    const binding = '/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-c/rolebindings';
+    await kube(
+      'POST',
+      binding,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'tenant-admins', namespace: 'tenant-c' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'someone' }],
+      },
+      'application/json',
+    );
+    const e = await failure(admin.call('tenants.apply', { spec: spec('tenant-c'), cluster: 'lab' }));
+    expect(e.message).toMatch(
+      /the cluster refuses RoleBinding tenant-c\/tenant-admins of tenant tenant-c: .*roleRef/,
+    );
+    expect((await kube('GET', '/api/v1/namespaces/tenant-c/resourcequotas/tenant-quota')).code).toBe(404);
+    await kube('DELETE', `${binding}/tenant-admins`);
+    await kube('DELETE', '/api/v1/namespaces/tenant-c');
+  });
+
+  it.skipIf(REAL)(
+    'says exactly what was applied when the link drops part-way, and applying again finishes it',
+    async () => {
+      const link = await cuttableLink(new URL(k.emulator?.url ?? '').port);
+      try {
+        const viaLink = k.kubeconfig.replace(
+          /server: https:\/\/127\.0\.0\.1:\d+/,
+          `server: https://127.0.0.1:${link.port}`,
+        );
+        await admin.call('clusters.import', { kubeconfig: viaLink, name: 'linked' });
+        const events: { phase: string; done: number; object: { name: string } }[] = [];
+        const e = await failure(
+          admin.call(
+            'tenants.apply',
+            { spec: spec('tenant-d'), cluster: 'linked' },
+            {
+              onEvent: (ev) => {
+                events.push(ev);
+                if (ev.phase === 'applied' && ev.done === 5) link.cut();
+              },
+            },
+          ),
+        );
+        expect(e.code).toBe('FAILED');
+        expect(e.message).toMatch(
+          /tenant tenant-d is half applied on cluster linked: 5 of 12 objects applied/,
+        );
+        expect(e.message).toMatch(/\(Namespace tenant-d, .*, NetworkPolicy tenant-d\/allow-dns\)/);
+      expect(e.message).toMatch(/stopped at NetworkPolicy tenant-d\/allow-same-tenant: .*cannot be reached/);
+        expect(e.hint).toMatch(/apply again/);
+        expect(events.at(-1)).toMatchObject({ phase: 'failed', object: { name: 'allow-same-tenant' } });
+        expect((await viewer.call('tenants.list', {})).find((r) => r.name === 'tenant-d')?.health).toBe(
+          'failed',
+        );
+
+        link.restore();
+        const again = await admin.call('tenants.apply', { spec: spec('tenant-d'), cluster: 'linked' });
+        expect(again.verified).toBe(true);
+        expect(again.objects.map((o) => o.action)).toEqual([
+          ...Array(5).fill('unchanged'),
+          ...Array(7).fill('create'),
+        ]);
+        await admin.call('tenants.decommission', { name: 'tenant-d', cluster: 'linked', timeoutSeconds: 30 });
+      } finally {
+        await link.close();
+      }
+    },
+  );
 
   it('puts every plan, apply, drift and decommission in the ledger', async () => {
     const entries = await admin.call('audit.list', { limit: 200 });

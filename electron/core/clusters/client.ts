@@ -49,6 +49,7 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+const STALE = new Set(['ECONNRESET', 'EPIPE']);
 
 export class KubeClient {
   private readonly config = new KubeConfig();
@@ -93,18 +94,30 @@ export class KubeClient {
       }
       opts.agent = this.agent;
       opts.timeout = REQUEST_TIMEOUT_MS;
-      const { code, text } = await new Promise<{ code: number; text: string }>((resolve, reject) => {
-        const req = request(url, opts, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      const once = () =>
+        new Promise<{ code: number; text: string }>((resolve, reject) => {
+          const req = request(url, opts, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            );
+            res.on('error', reject);
+          });
+          req.once('timeout', () =>
+            req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
           );
-          res.on('error', reject);
+          req.once('error', (error: NodeJS.ErrnoException) =>
+            reject(Object.assign(error, { staleSocket: req.reusedSocket && STALE.has(error.code ?? '') })),
+          );
+          req.end(payload);
         });
-        req.once('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-        req.once('error', reject);
-        req.end(payload);
+      // A kept-alive connection the server (or the network) closed while idle fails at once; every
+      // request the console makes is idempotent (reads, server-side apply, deletes), so it is sent
+      // again, once, on a fresh connection.
+      const { code, text } = await once().catch((error: { staleSocket?: boolean }) => {
+        if (error.staleSocket) return once();
+        throw error;
       });
       if (code < 200 || code >= 300) throw new KubeHttpError(code, text);
       return (text ? JSON.parse(text) : undefined) as T;

@@ -10,7 +10,7 @@ import { ConsoleError } from '../../../shared/errors';
 import { parseTenantSpec, TenantSpecError, type TenantSpec } from '../../../shared/tenants';
 import type { Clock } from '../clock';
 import type { ClusterRecord, ClusterService } from '../clusters/service';
-import type { KubeClient, KubeObject } from '../clusters/client';
+import { statusOf, type KubeClient, type KubeObject } from '../clusters/client';
 import type { Db } from '../store';
 import { capacityPlan, gpuReservations } from './capacity';
 import { appliedFieldsDrift, desiredPart, objectDiff } from './diff';
@@ -200,7 +200,19 @@ export class TenantService {
     // they are new, and were checked against the schemas already.
     const dryRuns = await Promise.all(
       objects.map((o, i) =>
-        namespace || i === 0 ? client.apply(o as KubeObject, { dryRun: true }) : Promise.resolve(undefined),
+        namespace || i === 0
+          ? client.apply(o as KubeObject, { dryRun: true }).catch((error: unknown) => {
+              // Say which object the cluster refused (an immutable field, a webhook, validation).
+              if (!(error instanceof ConsoleError) || statusOf(error) === undefined) throw error;
+              throw new ConsoleError(
+                error.code,
+                `the cluster refuses ${label(refOf(o))} of tenant ${spec.name}: ${error.message}`,
+                {
+                  hint: `nothing was changed; fix the object on the cluster or the spec (${error.hint ?? ''})`,
+                },
+              );
+            })
+          : Promise.resolve(undefined),
       ),
     );
     const changes: ObjectChange[] = objects.map((o, i) => {
@@ -282,7 +294,7 @@ export class TenantService {
         object: ObjectRef;
         done: number;
         total: number;
-        phase: 'applying' | 'applied' | 'verified';
+        phase: 'applying' | 'applied' | 'failed' | 'verified';
       }) => void;
     } = {},
   ): Promise<TenantPlan & { appliedAt: string; verified: boolean; problems: string[] }> {
@@ -317,6 +329,8 @@ export class TenantService {
         options.onProgress?.({ object: refOf(o), done, total, phase: 'applied' });
       }
     } catch (error) {
+      const stoppedAt = objects[done];
+      if (stoppedAt) options.onProgress?.({ object: refOf(stoppedAt), done, total, phase: 'failed' });
       this.setStatus(record, 'failed');
       const applied = objects.slice(0, done).map((o) => label(refOf(o)));
       const message = error instanceof Error ? error.message : String(error);

@@ -22,7 +22,7 @@ type Run =
   | { status: 'idle' }
   | { status: 'running'; last: ApplyEvent | undefined; phases: Record<string, ApplyEvent['phase']> }
   | { status: 'done'; output: ApplyOutput }
-  | { status: 'failed'; error: ConsoleError };
+  | { status: 'failed'; error: ConsoleError; phases: Record<string, ApplyEvent['phase']> };
 
 const refKey = (o: ObjectChange['object']) => `${o.kind}/${o.namespace ?? ''}/${o.name}`;
 
@@ -100,7 +100,13 @@ export function TenantPlan({
           setRun({ status: 'done', output });
           onApplied();
         },
-        (error: unknown) => setRun({ status: 'failed', error: toConsoleError(error) }),
+        (error: unknown) =>
+          setRun((r) => ({
+            status: 'failed',
+            error: toConsoleError(error),
+            // Which objects went in before the failure, and the one it stopped at, stay shown.
+            phases: r.status === 'running' ? r.phases : {},
+          })),
       );
   };
 
@@ -140,7 +146,13 @@ export function TenantPlan({
             label={`Objects of ${data.tenant}`}
             changes={data.objects}
             columns={['Now on the cluster', 'After the apply']}
-            progress={run.status === 'running' ? run.phases : run.status === 'done' ? 'done' : undefined}
+            progress={
+              run.status === 'running' || run.status === 'failed'
+                ? run.phases
+                : run.status === 'done'
+                  ? 'done'
+                  : undefined
+            }
           />
           <h4 className="plan-subheading">GPU capacity on {data.cluster}</h4>
           <CapacityTable cluster={data.cluster} rows={data.capacity.rows} />
@@ -304,7 +316,11 @@ export function ObjectChanges({
               <span className="muted">{c.object.kind}</span> {c.object.name}
             </span>
             {c.object.namespace && <span className="muted small">in {c.object.namespace}</span>}
-            {phase && <Badge tone={phase === 'applying' ? 'accent' : 'ok'}>{phase}</Badge>}
+            {phase && (
+              <Badge tone={phase === 'applying' ? 'accent' : phase === 'failed' ? 'danger' : 'ok'}>
+                {phase}
+              </Badge>
+            )}
           </>
         );
         return (
