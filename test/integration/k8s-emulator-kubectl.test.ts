@@ -235,6 +235,14 @@ describe(`the Kubernetes API emulator through a real kubectl (${label})`, () => 
       expect(nodes.items[0]?.metadata.labels['nvidia.com/gpu.product']).toBe('NVIDIA-H100-80GB-HBM3');
       expect(nodes.items[0]?.status.allocatable['nvidia.com/gpu']).toBe('8');
 
+      // Server-side printing (Table): the columns kube-apiserver gives nodes and quotas.
+      const table = (await run('get', 'nodes')).stdout.split('\n');
+      expect(table[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
+      expect(table[1]).toMatch(/^gpu01\s+Ready\s+<none>\s+\S+\s+v1\.35\.0$/);
+      expect((await run('get', 'quota', '-n', 'tenant-k', 'extra')).stdout).toMatch(
+        /pods: 0\/3, requests\.cpu: 0\/2/,
+      );
+
       // kubectl waits for the namespace to go: the emulated namespace controller purges it.
       const deleted = await run('delete', 'namespace', 'tenant-k');
       expect(deleted.stdout).toContain('namespace "tenant-k" deleted');

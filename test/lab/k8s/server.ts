@@ -30,6 +30,7 @@ import {
 import { decodeProtobuf, PROTOBUF } from './protobuf';
 import { OPENAPI_PATHS, Schemas } from './schema';
 import { ObjectStore, type KubeObject } from './store';
+import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './table';
 import { serveWatch } from './watch';
 
 export interface KubeEmulatorOptions {
@@ -336,6 +337,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
     switch (req.method) {
       case 'GET': {
         if (sub === 'finalize') break;
+        const table = wantsTable(req.headers.accept);
         if (r.watch || q.get('watch') === 'true' || q.get('watch') === '1') {
           if (name) {
             // A watch on one object is a watch of the collection selected by name.
@@ -346,10 +348,27 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
           }
           return serveWatch(req, res, store, type, namespace, url, {
             ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+            ...(table
+              ? {
+                  transform: (o: KubeObject, first: boolean) =>
+                    toTable(type, [o], String(o.metadata?.resourceVersion ?? ''), first),
+                }
+              : {}),
           });
         }
-        if (name) return send(res, 200, store.get(type, namespace, name));
-        return send(res, 200, listBody(store, type, namespace, filter, q));
+        if (name) {
+          const object = store.get(type, namespace, name);
+          if (table)
+            return sendTable(res, toTable(type, [object], String(object.metadata?.resourceVersion ?? '')));
+          return send(res, 200, object);
+        }
+        const list = listBody(store, type, namespace, filter, q);
+        if (table)
+          return sendTable(res, {
+            ...(toTable(type, list.items, list.metadata.resourceVersion) as object),
+            metadata: list.metadata,
+          });
+        return send(res, 200, list);
       }
       case 'POST': {
         if (name) break;
@@ -471,6 +490,12 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
   };
 }
 
+function sendTable(res: ServerResponse, table: object): void {
+  const text = JSON.stringify(table);
+  res.writeHead(200, { 'Content-Type': TABLE_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 /** A `<Kind>List` (§3.5): items without kind/apiVersion; limit/continue over a consistent snapshot. */
 function listBody(
   store: ObjectStore,
@@ -478,7 +503,12 @@ function listBody(
   namespace: string | undefined,
   filter: { labelSelector?: string | undefined; fieldSelector?: string | undefined },
   q: URLSearchParams,
-): object {
+): {
+  kind: string;
+  apiVersion: string;
+  metadata: { resourceVersion: string } & Record<string, unknown>;
+  items: KubeObject[];
+} {
   let items = store.list(t, namespace, filter);
   let rv = store.resourceVersion;
   // resourceVersion=N with resourceVersionMatch=Exact reads that revision; unset, "0" and

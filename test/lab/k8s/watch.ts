@@ -18,6 +18,8 @@ import {
 export interface WatchOptions {
   /** Interval of BOOKMARK events when the client allows them (ms). */
   bookmarkIntervalMs?: number;
+  /** What an event carries instead of the object (a Table row for `kubectl get -w`); `first` once. */
+  transform?: (object: KubeObject, first: boolean) => unknown;
 }
 
 export function serveWatch(
@@ -57,7 +59,15 @@ export function serveWatch(
     'Cache-Control': 'no-cache, private',
   });
   res.flushHeaders();
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+  let first = true;
+  const send = (type: string, object: unknown) => {
+    const carried =
+      options.transform && type !== 'BOOKMARK' && type !== 'ERROR'
+        ? options.transform(object as KubeObject, first)
+        : object;
+    if (type !== 'BOOKMARK' && type !== 'ERROR') first = false;
+    res.write(`${JSON.stringify({ type, object: carried })}\n`);
+  };
   let lastRevision = Number(store.resourceVersion);
 
   const deliver = (e: StoreEvent) => {
