@@ -635,6 +635,61 @@ describe('admission: LimitRange, RuntimeClass, object counts', () => {
   });
 });
 
+describe('Pod Security Admission', () => {
+  it('enforces the namespace level with the plugin message, and warns at the warn level', async () => {
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces', {
+          metadata: {
+            name: 'psa',
+            labels: {
+              'pod-security.kubernetes.io/enforce': 'restricted',
+              'pod-security.kubernetes.io/enforce-version': 'v1.35',
+            },
+          },
+        })
+      ).code,
+    ).toBe(201);
+    const bad = await call('POST', '/api/v1/namespaces/psa/pods', {
+      metadata: { name: 'bad' },
+      spec: { containers: [{ name: 'c', image: 'i:1' }] },
+    });
+    expect(bad.body).toMatchObject({
+      code: 403,
+      message:
+        'pods "bad" is forbidden: violates PodSecurity "restricted:v1.35": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+    });
+    const good = await call('POST', '/api/v1/namespaces/psa/pods', {
+      metadata: { name: 'good' },
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'c',
+            image: 'i:1',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
+    });
+    expect(good.code).toBe(201);
+    await call('POST', '/api/v1/namespaces', {
+      metadata: { name: 'psa-warn', labels: { 'pod-security.kubernetes.io/warn': 'baseline' } },
+    });
+    const warned = await call('POST', '/api/v1/namespaces/psa-warn/pods', {
+      metadata: { name: 'p' },
+      spec: {
+        hostNetwork: true,
+        containers: [{ name: 'c', image: 'i:1', securityContext: { privileged: true } }],
+      },
+    });
+    expect(warned.code).toBe(201);
+    expect(String(warned.headers.warning)).toBe(
+      '299 - "would violate PodSecurity \\"baseline:latest\\": host namespaces (hostNetwork=true), privileged (container \\"c\\" must not set securityContext.privileged=true)"',
+    );
+  });
+});
+
 describe('lists', () => {
   it('pages with limit and continue over one snapshot, and refuses deletecollection of namespaces', async () => {
     const first = await call('GET', '/api/v1/namespaces?limit=2');

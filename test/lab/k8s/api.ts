@@ -17,6 +17,7 @@ import {
 import { recordUpdate, serverSideApply } from './managed';
 import { jsonPatch, mergePatch, strategicMerge } from './merge';
 import { admitLimitRanges } from './limits';
+import { admitPodSecurity } from './psa';
 import { admitQuota } from './quota';
 import { findType, groupVersion, RESOURCE_TYPES, type ResourceType } from './registry';
 import type { Schemas } from './schema';
@@ -204,6 +205,14 @@ export class Api {
       spec.tolerations = [...asArr(spec.tolerations), ...asArr(scheduling.tolerations)];
   }
 
+  private admitPodSecurity(t: ResourceType, pod: KubeObject): string[] {
+    return admitPodSecurity(
+      t,
+      pod,
+      this.store.tryGet(this.type('Namespace'), undefined, String(pod.metadata?.namespace ?? '')),
+    );
+  }
+
   private validate(
     t: ResourceType,
     o: KubeObject,
@@ -257,6 +266,7 @@ export class Api {
     this.admitPod(t, object);
     if (t.kind === 'Pod') object.status = { phase: 'Pending', qosClass: qosClass(object) };
     this.validate(t, object, undefined, errors);
+    if (t.kind === 'Pod') warnings.push(...this.admitPodSecurity(t, object));
     if (t.namespaced) admitQuota(this.store, this.types, this.type('ResourceQuota'), t, object);
     this.record(t, undefined, object, opts);
     return { code: 201, body: this.store.create(t, namespace, object, { dryRun: opts.dryRun }), warnings };
@@ -416,6 +426,7 @@ export class Api {
       this.admitPod(t, merged);
       if (t.kind === 'Pod') merged.status = { phase: 'Pending', qosClass: qosClass(merged) };
       this.validate(t, merged, undefined, schemaErrors(merged));
+      if (t.kind === 'Pod') warnings.push(...this.admitPodSecurity(t, merged));
       if (t.namespaced) admitQuota(this.store, this.types, this.type('ResourceQuota'), t, merged);
       merged.metadata.managedFields = managedFields;
       const created = this.store.create(
