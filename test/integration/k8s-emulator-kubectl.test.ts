@@ -235,6 +235,37 @@ describe(`the Kubernetes API emulator through a real kubectl (${label})`, () => 
       expect(nodes.items[0]?.metadata.labels['nvidia.com/gpu.product']).toBe('NVIDIA-H100-80GB-HBM3');
       expect(nodes.items[0]?.status.allocatable['nvidia.com/gpu']).toBe('8');
 
+      // RBAC through impersonation: the tenant's admin group may write in its namespace only.
+      const canI = (ns: string) =>
+        run(
+          'auth',
+          'can-i',
+          'create',
+          'configmaps',
+          '-n',
+          ns,
+          '--as',
+          'alice',
+          '--as-group',
+          'oidc:tenant-k-admins',
+        );
+      expect((await canI('tenant-k')).stdout.trim()).toBe('yes');
+      expect((await canI('default')).stdout.trim()).toBe('no');
+      const denied = await run(
+        'create',
+        'configmap',
+        'x',
+        '-n',
+        'default',
+        '--as',
+        'alice',
+        '--as-group',
+        'oidc:tenant-k-admins',
+      );
+      expect(denied.stderr).toContain(
+        'User "alice" cannot create resource "configmaps" in API group "" in the namespace "default"',
+      );
+
       // Server-side printing (Table): the columns kube-apiserver gives nodes and quotas.
       const table = (await run('get', 'nodes')).stdout.split('\n');
       expect(table[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);

@@ -744,3 +744,135 @@ describe('authentication', () => {
     });
   });
 });
+
+describe('RBAC', () => {
+  it('authorizes users by their bindings, with the apiserver messages, impersonation and can-i', async () => {
+    const dir2 = mkdtempSync(path.join(tmpdir(), 'enclave-k8s-rbac-'));
+    const e = await startKubeEmulator({
+      stateDir: dir2,
+      users: [{ name: 'alice', groups: ['oidc:tenant-a-admins'] }],
+    });
+    try {
+      const as = (
+        token: string,
+        method: string,
+        p: string,
+        body?: unknown,
+        headers: Record<string, string> = {},
+      ) =>
+        new Promise<{ code: number; body: Record<string, unknown> }>((resolve, reject) => {
+          const req = request(
+            `${e.url}${p}`,
+            {
+              method,
+              ca: e.caPem,
+              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (d: Buffer) => (text += d.toString('utf8')));
+              res.on('end', () =>
+                resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+              );
+            },
+          );
+          req.once('error', reject);
+          req.end(body === undefined ? undefined : JSON.stringify(body));
+        });
+      const admin = e.token;
+      const alice = e.users[0]!.token;
+      for (const ns of ['tenant-a', 'tenant-b'])
+        await as(admin, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+      expect(
+        (
+          await as(admin, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-a/rolebindings', {
+            metadata: { name: 'admins' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+            subjects: [
+              { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:tenant-a-admins' },
+            ],
+          })
+        ).code,
+      ).toBe(201);
+      expect(
+        (await as(alice, 'POST', '/api/v1/namespaces/tenant-a/configmaps', { metadata: { name: 'mine' } }))
+          .code,
+      ).toBe(201);
+      expect(
+        (await as(alice, 'POST', '/api/v1/namespaces/tenant-b/configmaps', { metadata: { name: 'theirs' } }))
+          .body,
+      ).toMatchObject({
+        code: 403,
+        reason: 'Forbidden',
+        message:
+          'configmaps is forbidden: User "alice" cannot create resource "configmaps" in API group "" in the namespace "tenant-b"',
+      });
+      expect((await as(alice, 'GET', '/api/v1/namespaces/tenant-a/resourcequotas')).code).toBe(200);
+      expect((await as(alice, 'DELETE', '/api/v1/namespaces/tenant-a')).body).toMatchObject({
+        code: 403,
+        message:
+          'namespaces "tenant-a" is forbidden: User "alice" cannot delete resource "namespaces" in API group "" at the cluster scope',
+      });
+      // The admin impersonating the group gets the group's rights; alice may not impersonate.
+      const impersonated = await as(admin, 'GET', '/api/v1/namespaces/tenant-b/configmaps', undefined, {
+        'Impersonate-User': 'bob',
+        'Impersonate-Group': 'oidc:tenant-a-admins',
+      });
+      expect(impersonated.body).toMatchObject({
+        code: 403,
+        message: expect.stringContaining('User "bob" cannot list resource "configmaps"'),
+      });
+      expect(
+        (
+          await as(alice, 'GET', '/api/v1/namespaces/tenant-a/configmaps', undefined, {
+            'Impersonate-User': 'root',
+          })
+        ).body,
+      ).toMatchObject({
+        code: 403,
+        message:
+          'users "root" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope',
+      });
+      const review = (ns: string) => ({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            namespace: ns,
+            verb: 'create',
+            resource: 'networkpolicies',
+            group: 'networking.k8s.io',
+          },
+        },
+      });
+      expect(
+        (
+          await as(
+            alice,
+            'POST',
+            '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+            review('tenant-a'),
+          )
+        ).body,
+      ).toMatchObject({
+        status: { allowed: true },
+      });
+      expect(
+        (
+          await as(
+            alice,
+            'POST',
+            '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+            review('tenant-b'),
+          )
+        ).body,
+      ).toMatchObject({
+        status: { allowed: false },
+      });
+      expect(e.kubeconfigFor('alice')).toContain(`token: ${alice}`);
+    } finally {
+      await e.close();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Just enough of Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`) to read the
 // bodies kubectl's typed clients send: `kubectl create namespace|configmap|quota|serviceaccount|
-// role|rolebinding|clusterrole|clusterrolebinding` go through client-go's clientset, which encodes
+// role|rolebinding|clusterrole|clusterrolebinding` and `kubectl auth can-i` go through client-go's
+// clientset, which encodes
 // built-in kinds as protobuf (client-go falls back to JSON on a 415 only for CBOR, not protobuf),
 // whereas `create -f`, `apply`, `label`, `delete` send JSON. The envelope is the magic `k8s\0` and
 // a runtime.Unknown whose `raw` is the object; field numbers are those of the apimachinery and
@@ -133,6 +134,34 @@ const KINDS: Record<string, Message> = {
       type: 'message',
       message: {
         1: { name: 'clusterRoleSelectors', type: 'message', message: labelSelector, repeated: true },
+      },
+    },
+  },
+  // `kubectl auth can-i`.
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    ...meta,
+    2: {
+      name: 'spec',
+      type: 'message',
+      message: {
+        1: {
+          name: 'resourceAttributes',
+          type: 'message',
+          message: {
+            1: { name: 'namespace', type: 'string' },
+            2: { name: 'verb', type: 'string' },
+            3: { name: 'group', type: 'string' },
+            4: { name: 'version', type: 'string' },
+            5: { name: 'resource', type: 'string' },
+            6: { name: 'subresource', type: 'string' },
+            7: { name: 'name', type: 'string' },
+          },
+        },
+        2: {
+          name: 'nonResourceAttributes',
+          type: 'message',
+          message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } },
+        },
       },
     },
   },

@@ -154,7 +154,29 @@ export function findType(group: string, version: string, resource: string): Reso
 }
 
 /** The APIResourceList of one group version (§3.11), subresources listed after their resource. */
+/** Resources served without storage: SelfSubjectAccessReview (`kubectl auth can-i`). */
+const REVIEWS = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  resources: [
+    {
+      name: 'selfsubjectaccessreviews',
+      singularName: 'selfsubjectaccessreview',
+      namespaced: false,
+      kind: 'SelfSubjectAccessReview',
+      verbs: ['create'],
+    },
+  ],
+};
+
 export function resourceList(group: string, version: string): object | undefined {
+  if (group === REVIEWS.group && version === REVIEWS.version)
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: `${group}/${version}`,
+      resources: REVIEWS.resources,
+    };
   const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
   const resources = types.flatMap((t) => [
@@ -183,7 +205,8 @@ export function resourceList(group: string, version: string): object | undefined
 
 /** `/apis`: every named group with its one version. */
 export function groupList(): object {
-  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group).map((t) => t.group))].map((name) => {
+  const names = [...new Set([...RESOURCE_TYPES.filter((t) => t.group).map((t) => t.group), REVIEWS.group])];
+  const groups = names.map((name) => {
     const version = RESOURCE_TYPES.find((t) => t.group === name)?.version ?? 'v1';
     const gv = { groupVersion: `${name}/${version}`, version };
     return { name, versions: [gv], preferredVersion: gv };

@@ -28,6 +28,7 @@ import {
   type ResourceType,
 } from './registry';
 import { decodeProtobuf, PROTOBUF } from './protobuf';
+import { Authorizer, defaultClusterRoles, impersonate, type UserInfo } from './rbac';
 import { OPENAPI_PATHS, Schemas } from './schema';
 import { ObjectStore, type KubeObject } from './store';
 import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './table';
@@ -44,6 +45,11 @@ export interface KubeEmulatorOptions {
   controllers?: ControllerOptions;
   /** Watch bookmark interval in ms (default 1000). */
   bookmarkIntervalMs?: number;
+  /**
+   * Users besides the admin (who is in system:masters), authenticated by bearer token and
+   * authorized by RBAC: e.g. a tenant's OIDC groups. A token is generated where none is given.
+   */
+  users?: { name: string; groups?: string[]; token?: string }[];
 }
 
 export interface KubeEmulator {
@@ -68,6 +74,10 @@ export interface KubeEmulator {
   /** Stops the controllers acting on their own (tick() still works); resume() restarts them. */
   pause(): void;
   resume(): void;
+  /** The users of options.users with their tokens. */
+  users: { name: string; groups: string[]; token: string }[];
+  /** A kubeconfig (context `enclave-lab`) that authenticates as one of those users. */
+  kubeconfigFor(user: string): string;
   /** Adds a GPU node (as a kubelet registering it would). */
   addNode(spec: GpuNodeSpec): KubeObject;
   close(): Promise<void>;
@@ -227,6 +237,66 @@ function route(segments: string[]): Route | undefined {
   return { type, namespace: undefined, name: rest[1], subresource: rest[2], watch };
 }
 
+/** The RBAC verb of a request (§3.2). */
+function verbOf(method: string, name: string | undefined, watch: boolean): string {
+  switch (method) {
+    case 'GET':
+      return watch ? 'watch' : name ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/** SelfSubjectAccessReview: may the caller do what spec.resourceAttributes describe? */
+function accessReview(authorizer: Authorizer, user: UserInfo, review: KubeObject): object {
+  const spec = (review.spec ?? {}) as {
+    resourceAttributes?: Record<string, string>;
+    nonResourceAttributes?: object;
+  };
+  const ra = spec.resourceAttributes;
+  let allowed = user.groups.includes('system:masters');
+  if (ra && !allowed) {
+    const type =
+      RESOURCE_TYPES.find((t) => t.group === (ra.group ?? '') && t.resource === ra.resource) ??
+      ({
+        group: ra.group ?? '',
+        version: ra.version ?? 'v1',
+        resource: ra.resource ?? '',
+        singular: '',
+        kind: '',
+        namespaced: !!ra.namespace,
+      } as ResourceType);
+    allowed = authorizer.allows(user, {
+      verb: ra.verb ?? '',
+      type,
+      namespace: ra.namespace || undefined,
+      name: ra.name || undefined,
+      subresource: ra.subresource || undefined,
+    });
+  } else if (!ra) {
+    // Non-resource URLs (discovery, /version) are open to every authenticated user.
+    allowed = true;
+  }
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec,
+    status: {
+      allowed,
+      ...(allowed && !user.groups.includes('system:masters') ? { reason: 'RBAC: allowed by a binding' } : {}),
+    },
+  };
+}
+
 const notFoundStatus = () =>
   new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 
@@ -258,18 +328,36 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
     for (const spec of options.nodes) addNode(spec);
   }
 
-  const authenticated = (req: IncomingMessage): boolean => {
-    if (req.headers.authorization === `Bearer ${token}`) return true;
+  const users = (options.users ?? []).map((u) => ({
+    name: u.name,
+    groups: u.groups ?? [],
+    token: u.token ?? randomBytes(24).toString('hex'),
+  }));
+  const authenticate = (req: IncomingMessage): UserInfo | undefined => {
+    const header = req.headers.authorization ?? '';
+    if (header === `Bearer ${token}`)
+      return { name: 'enclave-lab-admin', groups: ['system:masters', 'system:authenticated'] };
+    const user = header.startsWith('Bearer ') ? users.find((u) => header === `Bearer ${u.token}`) : undefined;
+    if (user) return { name: user.name, groups: [...user.groups, 'system:authenticated'] };
     const socket = req.socket as TLSSocket;
-    // A client certificate the lab CA issued (verified by TLS against that CA).
-    return socket.authorized === true && !!socket.getPeerCertificate()?.subject;
+    // A client certificate the lab CA issued (verified by TLS against that CA): CN user, O groups.
+    if (socket.authorized !== true) return undefined;
+    const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
+    if (!subject?.CN) return undefined;
+    const o = subject.O === undefined ? [] : Array.isArray(subject.O) ? subject.O : [subject.O];
+    return { name: String(subject.CN), groups: [...o, 'system:authenticated'] };
   };
+  const authorizer = new Authorizer(store, RESOURCE_TYPES);
+  const clusterRoleType = findType('rbac.authorization.k8s.io', 'v1', 'clusterroles') as ResourceType;
+  for (const role of defaultClusterRoles()) store.create(clusterRoleType, undefined, role);
 
   const reply = (res: ServerResponse, r: Result) => send(res, r.code, r.body, r.warnings);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!authenticated(req))
+    const authenticated = authenticate(req);
+    if (!authenticated)
       return send(res, 401, new StatusError(401, 'Unauthorized', 'Unauthorized').toStatus());
+    const user = impersonate(authorizer, authenticated, req.headers);
     const url = new URL(req.url ?? '/', 'https://localhost');
     const segments = url.pathname.split('/').filter(Boolean);
     const p = url.pathname.replace(/\/$/, '');
@@ -324,12 +412,23 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
         return void res.end(doc);
       }
     }
+    if (req.method === 'POST' && p === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      const review = (await readObject(req)) as KubeObject;
+      return send(res, 201, accessReview(authorizer, user, review));
+    }
     const r = route(segments);
     const sub = r?.subresource;
     if (!r || (sub !== undefined && !(r.type.subresources ?? []).includes(sub)))
       return send(res, 404, notFoundStatus().toStatus());
     const { type, namespace, name } = r;
     const q = url.searchParams;
+    authorizer.authorize(user, {
+      verb: verbOf(req.method ?? 'GET', name, r.watch || q.get('watch') === 'true' || q.get('watch') === '1'),
+      type,
+      namespace,
+      name,
+      subresource: sub,
+    });
     const filter = {
       labelSelector: q.get('labelSelector') ?? undefined,
       fieldSelector: q.get('fieldSelector') ?? undefined,
@@ -465,6 +564,30 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
   ].join('\n');
   const kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  const kubeconfigFor = (name: string): string => {
+    const user = users.find((u) => u.name === name);
+    if (!user) throw new Error(`no emulator user ${name} (options.users)`);
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: enclave-lab',
+      '  cluster:',
+      `    server: ${url}`,
+      `    certificate-authority-data: ${b64(pki.caPem)}`,
+      'users:',
+      `- name: ${JSON.stringify(name)}`,
+      '  user:',
+      `    token: ${user.token}`,
+      'contexts:',
+      '- name: enclave-lab',
+      '  context:',
+      '    cluster: enclave-lab',
+      `    user: ${JSON.stringify(name)}`,
+      'current-context: enclave-lab',
+      '',
+    ].join('\n');
+  };
   return {
     url,
     port,
@@ -474,6 +597,8 @@ export async function startKubeEmulator(options: KubeEmulatorOptions): Promise<K
     clientKeyPem: pki.clientKeyPem,
     kubeconfig,
     kubeconfigPath,
+    users,
+    kubeconfigFor,
     store,
     api,
     controllers,
