@@ -1,9 +1,8 @@
 // Just enough of Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`) to read the
 // bodies kubectl's typed clients send: `kubectl create namespace|configmap|quota|serviceaccount|
 // role|rolebinding|clusterrole|clusterrolebinding` and `kubectl auth can-i` go through client-go's
-// clientset, which encodes
-// built-in kinds as protobuf (client-go falls back to JSON on a 415 only for CBOR, not protobuf),
-// whereas `create -f`, `apply`, `label`, `delete` send JSON. The envelope is the magic `k8s\0` and
+// clientset, which encodes built-in kinds as protobuf (client-go falls back to JSON on a 415 only
+// for CBOR, not protobuf), whereas `create -f`, `apply`, `label`, `delete` send JSON. The envelope is the magic `k8s\0` and
 // a runtime.Unknown whose `raw` is the object; field numbers are those of the apimachinery and
 // k8s.io/api generated.proto files. Kinds not described here stay 415.
 
