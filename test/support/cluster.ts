@@ -36,7 +36,12 @@ function announce(text: string): void {
 }
 
 export async function testCluster(
-  options: { nodes?: GpuNodeSpec[]; controllers?: ControllerOptions } = {},
+  options: {
+    nodes?: GpuNodeSpec[];
+    controllers?: ControllerOptions;
+    /** Emulator only: RBAC-checked token users (see KubeEmulator.kubeconfigFor). */
+    users?: { name: string; groups?: string[] }[];
+  } = {},
 ): Promise<TestCluster> {
   const real = process.env.ENCLAVE_TEST_KUBECONFIG;
   if (real) {
@@ -52,6 +57,7 @@ export async function testCluster(
     stateDir: dir,
     nodes: options.nodes ?? DEFAULT_TEST_NODES,
     ...(options.controllers ? { controllers: options.controllers } : {}),
+    ...(options.users ? { users: options.users } : {}),
   });
   const describe = `Kubernetes API emulator at ${emulator.url} (set ENCLAVE_TEST_KUBECONFIG for a real cluster)`;
   announce(describe);
