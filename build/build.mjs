@@ -10,7 +10,15 @@
 // With --quiet it builds only what is older than its sources, and says nothing
 // when all is fresh (used by `npm run enclave`).
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -98,7 +106,8 @@ if (stale('.node-stamp', nodeSources)) {
   // time next to the bundle (loadKubernetesSchemas) rather than bundled: they are megabytes.
   const schemas = path.join(root, 'electron/core/tenants/openapi');
   mkdirSync(path.join(root, 'out/node/openapi'), { recursive: true });
-  for (const f of readdirSync(schemas)) copyFileSync(path.join(schemas, f), path.join(root, 'out/node/openapi', f));
+  for (const f of readdirSync(schemas))
+    copyFileSync(path.join(schemas, f), path.join(root, 'out/node/openapi', f));
   touch('.node-stamp');
   log(`built the Node side in ${Date.now() - started} ms`);
 }

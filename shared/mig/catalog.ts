@@ -3,7 +3,7 @@
 // ../shared; test/unit/reference-copies.test.ts fails if the copy drifts). The JSON marks figures
 // never observed as null; where the console needs a value anyway it fills it here and says so in
 // `inferred`, so the UI can show which facts are unverified. Pure; shared with the renderer.
-import rawCatalogue from './catalog/mig-profiles.json' with { type: 'json' };
+import rawCatalogue from './catalog/mig-profiles.json';
 import type { GpuModelKey } from './layout';
 
 /** One GPU-instance profile (mig.md §3.1). */

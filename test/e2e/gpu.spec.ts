@@ -15,21 +15,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { heading, snap, startHarness, type Harness } from './harness';
-import { downOneHostLab, firstRun, nav, SSHD, upOneHostLab, type LabHost, type OneHostLab } from './lab';
+import { downOneHostLab, firstRun, lab, nav, SSHD, upOneHostLab, type LabHost, type OneHostLab } from './lab';
 
 let harness: Harness | undefined;
 let up: OneHostLab | undefined;
 let labState: string | undefined;
 let labHost: LabHost;
 
-/** Faults aimed at some commands only (the lab CLI arms them for every command). */
-async function labFault(
-  kind: 'slow' | 'fail' | 'clear',
-  value?: string,
-  target?: { match: string; nth?: number },
-) {
-  const { labFault: fault } = await import('../lab/site/index');
-  await fault(labState as string, labHost.name, kind, value, target);
+/** Faults, some aimed at certain commands only, through the lab CLI. */
+function labFault(kind: 'slow' | 'fail' | 'clear', value?: string, target?: { match: string; nth?: number }) {
+  lab([
+    'fault',
+    '--state',
+    labState as string,
+    labHost.name,
+    kind,
+    ...(value === undefined ? [] : [value]),
+    ...(target ? ['--match', target.match] : []),
+    ...(target?.nth ? ['--nth', String(target.nth)] : []),
+  ]);
 }
 
 /** A command on the lab host behind the console's back, as a reboot or another tool would. */
@@ -222,7 +226,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
 
   await test.step('apply: confirm, watch the progress, read back as applied', async () => {
     // Each MIG command takes a while on the lab host, so the progress can be seen.
-    await labFault('slow', '0.6', { match: 'nvidia-smi mig -i 0 -c' });
+    labFault('slow', '0.6', { match: 'nvidia-smi mig -i 0 -c' });
     await plan.getByRole('button', { name: 'Apply plan…' }).click();
     const confirm = page.getByRole('dialog', { name: 'Apply this MIG layout?' });
     await expect(confirm).toContainText('GPU 0: 10 steps: 9 to create');
@@ -234,7 +238,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
 
     const result = plan.getByRole('region', { name: 'Result on GPU 0' });
     await expect(result.getByText('applied', { exact: true })).toBeVisible({ timeout: 60_000 });
-    await labFault('clear');
+    labFault('clear');
     const ran = result.getByRole('table', { name: 'Steps run on GPU 0' });
     await expect(ran.locator('tbody tr')).toHaveCount(10);
     await expect(
@@ -314,14 +318,10 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
     const named = hostView.getByRole('region', { name: 'Plan: all-1g on GPU 1' });
     await expect(named.getByText('15 steps: 14 to create')).toBeVisible({ timeout: 30_000 });
 
-    await labFault(
-      'fail',
-      'Unable to create a GPU instance on GPU  1 using profile 19: Insufficient Resources',
-      {
-        match: 'nvidia-smi mig -i 1 -cgi',
-        nth: 3,
-      },
-    );
+    labFault('fail', 'Unable to create a GPU instance on GPU  1 using profile 19: Insufficient Resources', {
+      match: 'nvidia-smi mig -i 1 -cgi',
+      nth: 3,
+    });
     await named.getByRole('button', { name: 'Apply plan…' }).click();
     await page
       .getByRole('dialog', { name: 'Apply this MIG layout?' })
@@ -329,7 +329,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
       .click();
     const result = named.getByRole('region', { name: 'Result on GPU 1' });
     await expect(result.getByText('rolled-back', { exact: true })).toBeVisible({ timeout: 60_000 });
-    await labFault('clear');
+    labFault('clear');
     const ran = result.getByRole('table', { name: 'Steps run on GPU 1' });
     await expect(
       ran.getByRole('row', { name: /create 1g\.5gb at slot 2 nvidia-smi mig -i 1 -cgi 19:2 1 failed/ }),
@@ -378,7 +378,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
     const [key, value] = Object.entries(labHost.labels)[0] as [string, string];
     await fleet.getByLabel('Labels').fill(`${key}=${value}`);
     await expect(fleet.getByText(`Selects 1 host: ${labHost.name}`)).toBeVisible();
-    await labFault('fail', 'Insufficient Resources', { match: 'nvidia-smi mig -i 0 -cgi', nth: 1 });
+    labFault('fail', 'Insufficient Resources', { match: 'nvidia-smi mig -i 0 -cgi', nth: 1 });
     await fleet.getByRole('button', { name: 'Start fleet apply…' }).click();
     await page
       .getByRole('dialog', { name: 'Start this fleet apply?' })
@@ -389,7 +389,7 @@ test('an operator partitions a lab GPU with the slot map, the editor and a plan,
       `the canary ${labHost.name} failed; no other host was started`,
       { timeout: 120_000 },
     );
-    await labFault('clear');
+    labFault('clear');
     const hostsTable = live.getByRole('table', { name: 'Fleet hosts' });
     // GPU 0 was rolled back; the host's other GPUs took the layout.
     await expect(hostsTable).toContainText('GPU 0 rolled-back');

@@ -37,7 +37,8 @@ export interface OneHostLab {
   host: LabHost;
 }
 
-function lab(args: string[]): string {
+/** The built lab CLI (out/lab/lab.mjs), as an operator runs it; its output, or a thrown error. */
+export function lab(args: string[]): string {
   const run = spawnSync(process.execPath, [LAB, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0) {
     throw new Error(`lab ${args.join(' ')} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);

@@ -355,7 +355,9 @@ describe('tenants', () => {
           /tenant tenant-d is half applied on cluster linked: 5 of 12 objects applied/,
         );
         expect(e.message).toMatch(/\(Namespace tenant-d, .*, NetworkPolicy tenant-d\/allow-dns\)/);
-      expect(e.message).toMatch(/stopped at NetworkPolicy tenant-d\/allow-same-tenant: .*cannot be reached/);
+        expect(e.message).toMatch(
+          /stopped at NetworkPolicy tenant-d\/allow-same-tenant: .*cannot be reached/,
+        );
         expect(e.hint).toMatch(/apply again/);
         expect(events.at(-1)).toMatchObject({ phase: 'failed', object: { name: 'allow-same-tenant' } });
         expect((await viewer.call('tenants.list', {})).find((r) => r.name === 'tenant-d')?.health).toBe(

@@ -1,7 +1,8 @@
 // CLI for the lab's GPU hosts:
 //   up [--hosts N] [--state DIR] [--loopback|--netns] [--json]
 //   down --state DIR [--json]
-//   fault --state DIR HOST KIND [VALUE] [--json]     KIND: slow [s] | fail [msg] | drop [s] | rotate-key | down | up | clear
+//   fault --state DIR HOST KIND [VALUE] [--match ERE] [--nth N] [--count N|all] [--json]
+//         KIND: slow [s] | fail [msg] | drop [s] | garble | rotate-key | down | up | clear
 //   status --state DIR [--json]
 // Exit codes: 0 done, 1 failed, 2 usage error. `main(argv)` is exported for the `enclave lab` command.
 import { seedDefaultGpus } from './gpu-profiles';
@@ -15,7 +16,8 @@ import { FAULT_KINDS, labDown, labFault, labStatus, labUp, type LabMode, type La
 const USAGE = `usage:
   lab up [--hosts N] [--state DIR] [--loopback|--netns] [--json]
   lab down --state DIR [--json]
-  lab fault --state DIR HOST KIND [VALUE] [--json]   (KIND: ${FAULT_KINDS.join(', ')})
+  lab fault --state DIR HOST KIND [VALUE] [--match ERE] [--nth N] [--count N|all] [--json]
+      (KIND: ${FAULT_KINDS.join(', ')}; --match/--nth/--count aim slow, fail, drop and garble at some commands)
   lab status --state DIR [--json]`;
 
 class UsageError extends Error {}
@@ -28,7 +30,7 @@ interface Parsed {
 function parse(argv: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const withValue = new Set(['--hosts', '--state']);
+  const withValue = new Set(['--hosts', '--state', '--match', '--nth', '--count']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg.startsWith('--')) {
@@ -130,7 +132,29 @@ export async function main(
         const stateDir = stateDirOf(flags, true) as string;
         const [host, kind, value] = rest;
         if (!host || !kind) throw new UsageError('fault needs HOST and KIND');
-        const result = await labFault(stateDir, host, kind, value);
+        const whole = (name: string): number | undefined => {
+          const v = flags.get(name);
+          if (v === undefined) return undefined;
+          if (name === '--count' && v === 'all') return Infinity;
+          if (typeof v !== 'string' || !/^[1-9][0-9]*$/.test(v))
+            throw new UsageError(`${name} takes a whole number`);
+          return Number(v);
+        };
+        const match = flags.get('--match');
+        const nth = whole('--nth');
+        const count = whole('--count');
+        const target = {
+          ...(typeof match === 'string' ? { match } : {}),
+          ...(nth !== undefined ? { nth } : {}),
+          ...(count !== undefined ? { count } : {}),
+        };
+        const result = await labFault(
+          stateDir,
+          host,
+          kind,
+          value,
+          Object.keys(target).length ? target : undefined,
+        );
         out(
           json
             ? `${JSON.stringify(result, null, 2)}\n`
