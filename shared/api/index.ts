@@ -1,5 +1,6 @@
 import { defineApi } from './define';
 import { auditProcedures } from './audit';
+import { bundleTrustProcedures } from './bundles';
 import { clusterProcedures } from './clusters';
 import { gpuProcedures } from './gpu';
 import { hostProcedures } from './hosts';
@@ -24,6 +25,7 @@ export const api = defineApi([
   ...clusterProcedures,
   ...tenantProcedures,
   ...terminalProcedures,
+  ...bundleTrustProcedures,
 ]);
 export type Api = typeof api;
 export type ProcedureId = keyof Api & string;
@@ -32,6 +34,7 @@ export * from './define';
 export * from './common';
 export * from './secret';
 export * from './audit';
+export * from './bundles';
 export * from './clusters';
 export * from './tenants';
 export * from './gpu';

@@ -41,6 +41,9 @@ export const BundleRow = z.object({
   version: z.string(),
   sha256: z.string(),
   installedAt: Timestamp,
+  /** Who installed it, and where (hosts, a cluster, the workstation); null for rows from before. */
+  installedBy: z.string().nullable().optional(),
+  targets: z.array(z.string()).optional(),
 });
 
 const list = <Id extends string, R extends z.ZodType>(id: Id, summary: string, row: R) =>

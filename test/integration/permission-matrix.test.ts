@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { api, rolesAllow, type AnyProcedure, type ProcedureId } from '../../shar
 import type { ConsoleError } from '../../shared/errors';
 import { ROLES, type Role } from '../../shared/roles';
 
+import { opensshPublicKey } from '../../offline-bundles/sshsig';
 import { ADMIN, openTestCore, type TestCore } from '../support/core';
 
 const EXAMPLE_TENANT = readFileSync(new URL('../../docs/examples/tenant.yaml', import.meta.url), 'utf8');
@@ -15,6 +17,11 @@ const EXAMPLE_TENANT = readFileSync(new URL('../../docs/examples/tenant.yaml', i
  * without a sample input here fails the suite, so none can slip past the matrix.
  */
 let n = 0;
+/** A new OpenSSH Ed25519 public key line (a signer for the bundle trust store). */
+const freshSignerKey = () => {
+  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  return opensshPublicKey(Buffer.from(jwk.x as string, 'base64url'), 'matrix');
+};
 const NO_TERMINAL = `t-${'0'.repeat(32)}`;
 const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'session.status': () => ({}),
@@ -94,6 +101,13 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'gpu.operatorPlan': () => ({ cluster: 'lab', node: 'gpu-01', layout: 'all-1g.10gb' }),
   'gpu.operatorApply': () => ({ cluster: 'lab', node: 'gpu-01', layout: 'all-1g.10gb' }),
   'bundles.list': () => ({}),
+  'bundles.trust': () => ({}),
+  'bundles.trustAddSigner': () => ({ name: `signer${++n}`, publicKey: freshSignerKey() }),
+  'bundles.trustRemoveSigner': () => ({ name: 'nobody' }),
+  'bundles.trustSetThreshold': () => ({ kind: 'files', threshold: 1 }),
+  'bundles.trustExport': () => ({ to: path.join(exportTarget, `trust${++n}`) }),
+  'bundles.scan': () => ({ path: exportTarget }),
+  'bundles.staged': () => ({}),
 };
 
 let t: TestCore;

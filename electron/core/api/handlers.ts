@@ -1,5 +1,15 @@
 import { ConsoleError } from '../../../shared/errors';
-import { countBundles, listBundles } from '../bundles';
+import {
+  addSigner,
+  countBundles,
+  exportTrustDir,
+  listBundles,
+  listStaged,
+  readTrust,
+  removeSigner,
+  scanForBundles,
+  setThreshold,
+} from '../bundles';
 import { countClusters, listClusters } from '../clusters';
 import { ClusterService } from '../clusters/service';
 import { countGpus, listGpus } from '../gpu';
@@ -330,5 +340,13 @@ export function createHandlers(s: CoreServices): Handlers {
     'tenants.get': ({ name, cluster }) => tenants.get(name, cluster),
     'tenants.capacity': ({ cluster }) => tenants.capacity(cluster),
     'bundles.list': () => listBundles(s.db),
+    'bundles.trust': () => readTrust(s.db),
+    'bundles.trustAddSigner': (input, { session }) => addSigner(s.db, input, signedIn(session), s.clock.now()),
+    'bundles.trustRemoveSigner': ({ name }) => removeSigner(s.db, name),
+    'bundles.trustSetThreshold': ({ kind, threshold }, { session }) =>
+      setThreshold(s.db, kind, threshold, signedIn(session), s.clock.now()),
+    'bundles.trustExport': ({ to }) => exportTrustDir(s.db, to),
+    'bundles.scan': ({ path: folder }) => scanForBundles(folder),
+    'bundles.staged': () => listStaged(s.db, s.dataDir),
   };
 }

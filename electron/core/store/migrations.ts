@@ -279,6 +279,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tenants ADD COLUMN drift_checked_at TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'bundle trust store, staged bundles, and where bundles were installed',
+    sql: `
+      -- Signer keys trusted for offline bundles (OpenSSH Ed25519 public key lines).
+      CREATE TABLE bundle_signers (
+        name        TEXT PRIMARY KEY,
+        public_key  TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL UNIQUE,   -- SHA256:… as ssh-keygen -l prints it
+        added_by    TEXT NOT NULL,
+        added_at    TEXT NOT NULL
+      ) STRICT;
+      -- Valid signatures a bundle of each kind needs (k of n); a kind not listed needs 1.
+      CREATE TABLE bundle_thresholds (
+        kind       TEXT PRIMARY KEY,
+        threshold  INTEGER NOT NULL CHECK (threshold >= 1),
+        set_by     TEXT NOT NULL,
+        set_at     TEXT NOT NULL
+      ) STRICT;
+      -- Verified copies in <data dir>/bundles/staged/<manifest sha256>/.
+      CREATE TABLE bundle_staged (
+        manifest_sha256 TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        manifest   TEXT NOT NULL,           -- JSON as verified
+        signers    TEXT NOT NULL,           -- JSON [{name, fingerprint}]
+        source     TEXT NOT NULL,
+        bytes      INTEGER NOT NULL,
+        staged_by  TEXT NOT NULL,
+        staged_at  TEXT NOT NULL
+      ) STRICT;
+      ALTER TABLE bundles ADD COLUMN installed_by TEXT;
+      ALTER TABLE bundles ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';   -- JSON array
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
