@@ -84,6 +84,34 @@ interface ReadResult {
 
 const rel = (p: string) => p.slice(PAYLOAD_DIR.length);
 
+const ZEROS = Buffer.alloc(1 << 20);
+function allZero(b: Buffer): boolean {
+  for (let at = 0; at < b.length; at += ZEROS.length) {
+    const part = b.subarray(at, at + ZEROS.length);
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
+  return true;
+}
+
+/**
+ * The bytes node-tar kept after the end-of-archive marker (its private `buffer` field).
+ * Fails closed: if a node-tar upgrade renames the field, every bundle is refused and the
+ * tests say so, rather than data after the marker going unchecked.
+ */
+function leftover(parser: Parser): Buffer {
+  const sym = Object.getOwnPropertySymbols(parser).find((x) => x.description === 'buffer');
+  if (!sym)
+    return Buffer.from('node-tar internals changed: cannot check for data after the end-of-archive marker');
+  const b = (parser as unknown as Record<symbol, Buffer | undefined>)[sym];
+  return b ?? Buffer.alloc(0);
+}
+
+const trailing = () =>
+  new BundleRefusal(
+    'trailing-data',
+    'data follows the end-of-archive marker; a different tar reader could see hidden entries there',
+  );
+
 class BundleReader {
   private phase: 'manifest' | 'signatures' | 'sums' | 'payload' = 'manifest';
   private refusal: BundleRefusal | undefined;
@@ -233,7 +261,15 @@ class BundleReader {
           data = head;
           head = undefined;
         }
-        if (!parser.write(data) && !this.refusal && !this.stopped)
+        if (this.eof) {
+          // node-tar stops at the end-of-archive marker and ignores what follows; another
+          // tar reader might not, so anything but zero padding after it is refused.
+          if (!allZero(data)) this.fail(trailing());
+          continue;
+        }
+        const more = parser.write(data);
+        if (this.eof && !allZero(leftover(parser))) this.fail(trailing());
+        if (!more && !this.refusal && !this.stopped && !this.eof)
           await new Promise<void>((resolve) => parser.once('drain', () => resolve()));
         if (this.refusal || this.stopped) break;
       }
