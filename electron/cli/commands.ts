@@ -18,6 +18,7 @@ import { POLICY_COMMANDS } from './policy-commands';
 import { TRANSFER_COMMANDS } from './transfer-commands';
 import { GPU_COMMANDS } from './gpu-commands';
 import { TENANT_COMMANDS } from './tenant-commands';
+import { BUNDLE_COMMANDS } from './bundle-commands';
 import { formatFields, formatTable } from './table';
 
 /** "24h", "7d", "30m" ago, or an ISO time. */
@@ -671,5 +672,6 @@ export const COMMANDS: Command[] = [
   ...TRANSFER_COMMANDS,
   ...GPU_COMMANDS,
   ...TENANT_COMMANDS,
+  ...BUNDLE_COMMANDS,
   ...POLICY_COMMANDS,
 ];
