@@ -257,13 +257,31 @@ export const bundleTrustProcedures = [
   procedure({
     id: 'bundles.trustExport',
     summary:
-      'Write the trust store as a trust folder (allowed_signers for ssh-keygen -Y verify, and trust.json with the thresholds).',
+      'Write the trust store as a trust folder (allowed_signers for ssh-keygen -Y verify, and thresholds.json).',
     input: z.strictObject({ to: LocalPath }),
     output: z.object({ files: z.array(z.string()) }),
     roles: EVERY_ROLE,
     audited: true,
     mutates: false,
     target: (input) => `folder ${input.to}`,
+  }),
+  procedure({
+    id: 'bundles.trustImport',
+    summary:
+      'Add the signers and thresholds of a trust folder (allowed_signers, thresholds.json); a known name with another key is refused.',
+    input: z.strictObject({ from: LocalPath }),
+    output: z.object({
+      added: z.array(TrustedSigner),
+      thresholds: z.array(z.object({ kind: BundleKindSchema, threshold: z.number().int() })),
+    }),
+    roles: TRUST_ADMINS,
+    audited: true,
+    mutates: true,
+    target: (input) => `folder ${input.from}`,
+    auditResult: (output) => ({
+      added: output.added.map((s) => ({ name: s.name, fingerprint: s.fingerprint })),
+      thresholds: output.thresholds,
+    }),
   }),
   procedure({
     id: 'bundles.scan',

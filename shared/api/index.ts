@@ -1,6 +1,6 @@
 import { defineApi } from './define';
 import { auditProcedures } from './audit';
-import { bundleTrustProcedures } from './bundles';
+import { bundleProcedures } from './bundles';
 import { clusterProcedures } from './clusters';
 import { gpuProcedures } from './gpu';
 import { hostProcedures } from './hosts';
@@ -25,7 +25,7 @@ export const api = defineApi([
   ...clusterProcedures,
   ...tenantProcedures,
   ...terminalProcedures,
-  ...bundleTrustProcedures,
+  ...bundleProcedures,
 ]);
 export type Api = typeof api;
 export type ProcedureId = keyof Api & string;

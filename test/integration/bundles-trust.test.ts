@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleClient } from '../../shared/client';
 import type { ConsoleError } from '../../shared/errors';
 import { fingerprintOf } from '../../electron/core/bundles/trust';
+import { loadTrustDir } from '../../offline-bundles';
 import { openTestCore, type TestCore } from '../support/core';
 
 /**
@@ -163,11 +164,8 @@ describe.skipIf(!hasSshKeygen)(`bundle trust store${hasSshKeygen ? '' : ' (skipp
     await admin.call('bundles.trustAddSigner', { name: 'dave', publicKey: signer.publicKey });
     const dir = path.join(work, 'trust-out');
     const out = await viewer.call('bundles.trustExport', { to: dir });
-    expect(out.files.map((f) => path.basename(f)).sort()).toEqual(['allowed_signers', 'trust.json']);
-    const trust = JSON.parse(readFileSync(path.join(dir, 'trust.json'), 'utf8')) as {
-      signers: { name: string }[];
-      thresholds: Record<string, number>;
-    };
+    expect(out.files.map((f) => path.basename(f)).sort()).toEqual(['allowed_signers', 'thresholds.json']);
+    const trust = loadTrustDir(dir);
     expect(trust.signers.map((s) => s.name)).toEqual(['alice', 'carol', 'dave']);
     expect(trust.thresholds).toEqual({ 'console-upgrade': 2 });
 
@@ -209,5 +207,35 @@ describe.skipIf(!hasSshKeygen)(`bundle trust store${hasSshKeygen ? '' : ' (skipp
       outcome: 'ok',
       operator: { roles: ['viewer'] },
     });
+  });
+
+  it('imports a trust folder into another console (admin only): signers and thresholds, audited', async () => {
+    const dir = path.join(work, 'trust-out');
+    const other = await openTestCore();
+    try {
+      const otherAdmin = other.connect();
+      await otherAdmin.call('session.signIn', {
+        operator: 'admin',
+        passphrase: 'correct horse battery staple',
+      });
+      const officerThere = await other.connectAs(['security-officer']);
+      expect((await failure(officerThere.call('bundles.trustImport', { from: dir }))).code).toBe('FORBIDDEN');
+      const out = await otherAdmin.call('bundles.trustImport', { from: dir });
+      expect(out.added.map((s) => s.name)).toEqual(['alice', 'carol', 'dave']);
+      expect(out.thresholds).toEqual([{ kind: 'console-upgrade', threshold: 2 }]);
+      const mine = await admin.call('bundles.trust', {});
+      const theirs = await otherAdmin.call('bundles.trust', {});
+      expect(theirs.signers.map((s) => s.fingerprint)).toEqual(mine.signers.map((s) => s.fingerprint));
+      expect(other.core.ledger.list({ limit: 1 }).entries[0]).toMatchObject({
+        procedure: 'bundles.trustImport',
+        outcome: 'ok',
+      });
+      // Importing again adds nothing; a folder that is not a trust folder is refused with the reason.
+      expect((await otherAdmin.call('bundles.trustImport', { from: dir })).added).toEqual([]);
+      const bad = await failure(otherAdmin.call('bundles.trustImport', { from: work }));
+      expect(bad.message).toMatch(/allowed_signers/);
+    } finally {
+      other.close();
+    }
   });
 });

@@ -106,8 +106,13 @@ const SAMPLE_INPUT: Record<ProcedureId, () => unknown> = {
   'bundles.trustRemoveSigner': () => ({ name: 'nobody' }),
   'bundles.trustSetThreshold': () => ({ kind: 'files', threshold: 1 }),
   'bundles.trustExport': () => ({ to: path.join(exportTarget, `trust${++n}`) }),
+  'bundles.trustImport': () => ({ from: path.join(exportTarget, 'no-trust-here') }),
   'bundles.scan': () => ({ path: exportTarget }),
   'bundles.staged': () => ({}),
+  'bundles.verify': () => ({ path: path.join(exportTarget, 'missing.tar') }),
+  'bundles.import': () => ({ path: path.join(exportTarget, 'missing.tar') }),
+  'bundles.plan': () => ({ path: path.join(exportTarget, 'missing.tar') }),
+  'bundles.install': () => ({ staged: 'a'.repeat(64), planDigest: 'b'.repeat(64) }),
 };
 
 let t: TestCore;

@@ -3,6 +3,7 @@ import {
   addSigner,
   countBundles,
   exportTrustDir,
+  importTrustDir,
   listBundles,
   listStaged,
   readTrust,
@@ -11,6 +12,7 @@ import {
   setThreshold,
 } from '../bundles';
 import { countClusters, listClusters } from '../clusters';
+import { BundleService } from '../bundles/service';
 import { ClusterService } from '../clusters/service';
 import { countGpus, listGpus } from '../gpu';
 import { FleetApplier } from '../gpu/fleet';
@@ -87,6 +89,7 @@ export function createHandlers(s: CoreServices): Handlers {
     policy: () => sitePolicy(s.db),
   });
   const tenants = new TenantService({ db: s.db, clusters, clock: s.clock });
+  const bundles = new BundleService({ db: s.db, dataDir: s.dataDir, clock: s.clock, hosts, clusters });
   const operatorMig = new OperatorMig({ clusters, layout: (name) => mig.layout(name) });
   /** Ledger entries a long action writes as it goes (plan, steps), as the operator who started it. */
   const journalFor =
@@ -346,7 +349,15 @@ export function createHandlers(s: CoreServices): Handlers {
     'bundles.trustSetThreshold': ({ kind, threshold }, { session }) =>
       setThreshold(s.db, kind, threshold, signedIn(session), s.clock.now()),
     'bundles.trustExport': ({ to }) => exportTrustDir(s.db, to),
+    'bundles.trustImport': ({ from }, { session }) =>
+      importTrustDir(s.db, from, signedIn(session), s.clock.now()),
     'bundles.scan': ({ path: folder }) => scanForBundles(folder),
     'bundles.staged': () => listStaged(s.db, s.dataDir),
+    'bundles.verify': ({ path: file }, { signal, emit }) => bundles.verify(file, { signal, emit }),
+    'bundles.import': ({ path: file }, { session, signal, emit }) =>
+      bundles.import(file, signedIn(session), { signal, emit }),
+    'bundles.plan': (ref, { signal }) => bundles.plan(ref, { signal }),
+    'bundles.install': (input, { session, signal, emit }) =>
+      bundles.install(input, signedIn(session), { signal, emit }),
   };
 }

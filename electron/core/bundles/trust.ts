@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   BUNDLE_KIND_NAMES,
@@ -8,6 +8,7 @@ import {
   type TrustView,
 } from '../../../shared/api/bundles';
 import { ConsoleError } from '../../../shared/errors';
+import { ALLOWED_SIGNERS_FILE, loadTrustDir, THRESHOLDS_FILE, writeTrustDir } from '../../../offline-bundles';
 import type { Db } from '../store';
 
 /**
@@ -16,9 +17,6 @@ import type { Db } from '../store';
  * bundle verifier as a plain `{ signers, thresholds }`. Changes are administrator-only and audited
  * by the dispatcher; they will need a second person's approval once identity lands.
  */
-
-/** The SSHSIG namespace bundle signatures use (docs/bundle-format.md). */
-export const BUNDLE_NAMESPACE = 'enclave-bundle';
 
 /** Parses `ssh-ed25519 BASE64 [comment]`, checking the key blob itself names ssh-ed25519 and holds 32 bytes. */
 export function parseOpensshEd25519(line: string): { blob: Buffer; normalised: string } {
@@ -183,24 +181,55 @@ export function setThreshold(
 }
 
 /**
- * Writes the trust store as a trust folder: `allowed_signers` (for `ssh-keygen -Y verify -f`, each
- * principal limited to the bundle namespace) and `trust.json` ({ signers, thresholds }).
+ * Writes the trust store as a trust folder (docs/bundle-format.md): `allowed_signers` (for
+ * `ssh-keygen -Y verify -f`, each principal limited to the bundle namespace) and `thresholds.json`;
+ * `enclave bundle verify --trust DIR` reads it back.
  */
 export function exportTrustDir(db: Db, dir: string): { files: string[] } {
-  mkdirSync(dir, { recursive: true });
-  const store = trustStoreOf(db);
-  const allowed = store.signers
-    .map((s) => `${s.name} namespaces="${BUNDLE_NAMESPACE}" ${s.publicKey}`)
-    .join('\n');
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const target = path.join(dir, name);
-    const temporary = `${target}.part-${process.pid}`;
-    writeFileSync(temporary, text, { mode: 0o644 });
-    renameSync(temporary, target);
-    files.push(target);
-  };
-  write('allowed_signers', allowed ? `${allowed}\n` : '');
-  write('trust.json', `${JSON.stringify(store, null, 2)}\n`);
-  return { files };
+  writeTrustDir(dir, trustStoreOf(db));
+  return { files: [path.join(dir, ALLOWED_SIGNERS_FILE), path.join(dir, THRESHOLDS_FILE)] };
+}
+
+/**
+ * Reads a trust folder and adds the signers not yet trusted and the thresholds it sets; a name
+ * already trusted with another key is refused (nothing changes).
+ */
+export function importTrustDir(
+  db: Db,
+  dir: string,
+  by: string,
+  now: Date,
+): { added: TrustedSigner[]; thresholds: { kind: BundleKindName; threshold: number }[] } {
+  let store: ReturnType<typeof loadTrustDir>;
+  try {
+    store = loadTrustDir(dir);
+  } catch (e) {
+    const missing = !existsSync(path.join(dir, ALLOWED_SIGNERS_FILE));
+    throw new ConsoleError(missing ? 'NOT_FOUND' : 'FAILED', (e as Error).message, {
+      hint: 'a trust folder holds allowed_signers and optionally thresholds.json (enclave bundle trust export writes one)',
+    });
+  }
+  return db.transaction(() => {
+    const current = new Map(signers(db).map((s) => [s.name, s]));
+    const added: TrustedSigner[] = [];
+    for (const s of store.signers) {
+      const have = current.get(s.name);
+      if (have) {
+        if (fingerprintOf(have.publicKey) !== fingerprintOf(s.publicKey))
+          throw new ConsoleError(
+            'CONFLICT',
+            `signer ${s.name} is already trusted with another key (${have.fingerprint})`,
+            {
+              hint: 'remove the old entry first if the key was replaced',
+            },
+          );
+        continue;
+      }
+      added.push(addSigner(db, s, by, now));
+    }
+    const thresholds = Object.entries(store.thresholds).map(([kind, threshold]) =>
+      setThreshold(db, kind as BundleKindName, threshold, by, now),
+    );
+    return { added, thresholds: thresholds.map(({ kind, threshold }) => ({ kind, threshold })) };
+  })();
 }
