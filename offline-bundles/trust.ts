@@ -46,9 +46,9 @@ export function parseAllowedSigners(text: string, file = ALLOWED_SIGNERS_FILE): 
       !(f[0] as string).startsWith('ssh-') &&
       !(f[0] as string).startsWith('ecdsa-')
     ) {
-      for (const opt of (f.shift() as string).split(',')) {
-        const [k, v] = opt.split('=');
-        if (k?.toLowerCase() === 'namespaces') namespaces = (v ?? '').replace(/^"|"$/g, '').split(',');
+      // Options are comma-separated; a quoted value may itself hold commas.
+      for (const [opt, k, v] of (f.shift() as string).matchAll(/([^,="]+)(?:="([^"]*)")?/g)) {
+        if (k?.toLowerCase() === 'namespaces' && v !== undefined) namespaces = v.split(',');
         else throw new Error(`${where}: option "${opt}" is not supported in a bundle trust store`);
       }
     }
