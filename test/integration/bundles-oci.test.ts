@@ -26,7 +26,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   OCI_MEDIA_TYPES,
   OciError,
+  RegistryClient,
+  applyOciPlan,
   checkRegistryUrl,
+  findOciLayout,
   planOciLayoutPush,
   planOciPush,
   pushOciLayout,
@@ -268,6 +271,17 @@ describe('OCI layout reading and planning (no registry needed)', () => {
     expect(() => targetOfRefName(ref, options)).toThrow(message);
   });
 
+  it('finds the layout in a payload: at its top or in its one subdirectory', async () => {
+    expect(await findOciLayout(dir)).toBe(dir);
+    const payload = path.join(tmp, 'payload-with-oci');
+    mkdirSync(path.join(payload, 'docs'), { recursive: true });
+    cpSync(dir, path.join(payload, 'oci'), { recursive: true });
+    expect(await findOciLayout(payload)).toBe(path.join(payload, 'oci'));
+    cpSync(dir, path.join(payload, 'oci2'), { recursive: true });
+    await expect(findOciLayout(payload)).rejects.toThrow(/more than one OCI image layout/);
+    await expect(findOciLayout(path.join(payload, 'docs'))).rejects.toThrow(/no OCI image layout/);
+  });
+
   it('refuses plain HTTP except to loopback, and credentials in the URL', () => {
     expect(checkRegistryUrl('http://127.0.0.1:5000').origin).toBe('http://127.0.0.1:5000');
     expect(checkRegistryUrl('http://[::1]:5000').hostname).toBe('[::1]');
@@ -405,6 +419,25 @@ describe.skipIf(!hasRegistry)(
       expect(result.pushed).toEqual([]);
       expect(result.bytesSent).toBe(0);
       expect(result.verified).toBe(true);
+    });
+
+    it('uploads a blob after all when the registry will not mount it (the repository named does not have it)', async () => {
+      const layout = await readOciLayout(dir, { repository: 'enclave/mount-fallback' });
+      const client = new RegistryClient({ registry: registry.url });
+      try {
+        // A stale view of the registry: it claims ghost/repo holds every blob.
+        const plan = planOciPush(layout, client.origin, {
+          blobs: { 'ghost/repo': [...layout.blobs.keys()] },
+          manifests: {},
+        });
+        expect(plan.steps.filter((s) => s.op === 'blob').every((s) => s.action === 'mount')).toBe(true);
+        const result = await applyOciPlan(client, layout, plan, { chunkBytes: 1 << 20 });
+        expect(result.mounted).toEqual([]);
+        expect(result.pushed.filter((s) => s.op === 'blob')).toHaveLength(8);
+        expect(result.verified).toBe(true);
+      } finally {
+        client.close();
+      }
     });
 
     it('refuses a blob whose bytes do not match its digest before sending any of it', async () => {

@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -618,7 +618,7 @@ export interface OciProgress {
   steps: number;
   repository: string;
   digest: string;
-  /** Bytes of blobs hashed and sent so far, out of twice the bytes to push (each is read twice). */
+  /** Bytes of blobs hashed and sent so far, out of twice the bytes to push or mount. */
   bytesDone: number;
   bytesTotal: number;
 }
@@ -733,7 +733,9 @@ export async function applyOciPlan(
 ): Promise<OciPushResult> {
   const { onProgress, signal } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const bytesTotal = plan.summary.bytesToPush * 2;
+  // Each byte to push is read twice (hashed, then sent); a mounted blob counts as done at once.
+  const bytesTotal =
+    2 * plan.steps.reduce((n, s) => (s.op === 'blob' && s.action !== 'skip' ? n + s.size : n), 0);
   let bytesDone = 0;
   let bytesSent = 0;
   const result: OciPushResult = {
@@ -774,6 +776,7 @@ export async function applyOciPlan(
           { headers: { 'content-length': 0 }, ...(signal ? { signal } : {}) },
         );
         if (res.status === 201) {
+          bytesDone += 2 * step.size;
           result.mounted.push(step);
           continue;
         }
@@ -885,6 +888,29 @@ export async function verifyOciPush(
     }
   }
   return problems;
+}
+
+/**
+ * Where the OCI image layout is in a staged oci-images payload: the payload directory itself when
+ * it holds `oci-layout`, else its one subdirectory that does (recipes put it in `oci/`).
+ */
+export async function findOciLayout(payloadDir: string): Promise<string> {
+  const has = async (d: string) =>
+    (await lstat(path.join(d, 'oci-layout')).catch(() => null))?.isFile() === true;
+  if (await has(payloadDir)) return payloadDir;
+  const found: string[] = [];
+  for (const entry of await readdir(payloadDir, { withFileTypes: true })) {
+    if (entry.isDirectory() && (await has(path.join(payloadDir, entry.name))))
+      found.push(path.join(payloadDir, entry.name));
+  }
+  if (found.length !== 1) {
+    throw new OciError(
+      found.length === 0
+        ? `no OCI image layout (oci-layout, index.json, blobs/) in ${payloadDir} or a directory in it`
+        : `more than one OCI image layout in ${payloadDir}: ${found.map((f) => path.basename(f)).join(', ')}`,
+    );
+  }
+  return found[0]!;
 }
 
 export interface PushOciLayoutOptions extends RegistryOptions, ReadLayoutOptions, ApplyOptions {}
