@@ -144,10 +144,20 @@ export const StagedBundle = z.object({
 });
 export type StagedBundle = z.infer<typeof StagedBundle>;
 
-/** Where a bundle installs: hosts for host-packages, a cluster for k8s-manifests. */
+/** Where a bundle installs: hosts for host-packages, a cluster for k8s-manifests, a registry for oci-images. */
 const InstallTargets = {
   hosts: z.array(HostName).min(1).max(512).optional(),
   cluster: ClusterName.optional(),
+  /** The in-enclave registry: https://host[:port], or http://127.0.0.1:port (loopback only). */
+  registry: z.string().url().max(2048).optional(),
+  /** PEM of the CA to trust for the registry instead of the system's. */
+  registryCaPem: z.string().max(65536).optional(),
+  /** Repository for images whose index.json ref name is only a tag. */
+  repository: z
+    .string()
+    .max(255)
+    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'a repository is lower-case path components')
+    .optional(),
 };
 
 /** A bundle named by its staged manifest digest (after import), or by a file to verify now. */

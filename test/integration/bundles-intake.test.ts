@@ -335,7 +335,7 @@ describe('bundle verification and intake', () => {
     expect((await viewer.call('bundles.list', {})).map((r) => r.name)).toEqual(['site-docs']);
   });
 
-  it('says plainly that oci-images and console-upgrade installs are not supported yet (when their installers are absent)', async () => {
+  it('asks for the registry of an oci-images bundle before it can plan a push', async () => {
     const b = await makeBundle(work, {
       name: 'images',
       kind: 'oci-images',
@@ -346,11 +346,17 @@ describe('bundle verification and intake', () => {
     });
     const s = await admin.call('bundles.import', { path: b.path });
     const plan = await admin.call('bundles.plan', { staged: s.manifestSha256 });
-    expect(plan.problems.join('\n')).toMatch(/oci-images bundles cannot be installed by this console yet/);
+    expect(plan.problems).toEqual(['name the registry to push the images to']);
     const e = await failure(
       admin.call('bundles.install', { staged: s.manifestSha256, planDigest: plan.planDigest }),
     );
-    expect(e.message).toMatch(/not supported yet/);
+    expect(e.message).toBe('images 1.0.0 cannot be installed: name the registry to push the images to');
+    // A layout that is not one is named as such (nothing is contacted: the layout is read first).
+    const bad = await admin.call('bundles.plan', {
+      staged: s.manifestSha256,
+      registry: 'http://127.0.0.1:9',
+    });
+    expect(bad.problems.join('\n')).toMatch(/^the images cannot be pushed to http:\/\/127\.0\.0\.1:9: /);
   });
 });
 

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import type { ObjectChange, PlanStep } from '../../../shared/api';
+import type { OciPushPlan } from './oci';
 import { shQuote } from './shell';
 
 export interface ManifestFile {
@@ -23,10 +24,13 @@ export interface ManifestLike {
 export interface InstallTargets {
   hosts?: string[] | undefined;
   cluster?: string | undefined;
+  registry?: string | undefined;
+  registryCaPem?: string | undefined;
+  repository?: string | undefined;
 }
 
 /** Kinds this console installs itself; the others are wired in when their installers land. */
-export const INSTALLABLE_KINDS = new Set(['files', 'host-packages', 'k8s-manifests']);
+export const INSTALLABLE_KINDS = new Set(['files', 'host-packages', 'k8s-manifests', 'oci-images']);
 
 export function unsupportedKind(kind: string): string | undefined {
   if (INSTALLABLE_KINDS.has(kind)) return undefined;
@@ -224,6 +228,21 @@ export function planK8sSteps(
 }
 
 // ---------------------------------------------------------------------------------------------
+// oci-images (the push plan itself is oci.ts's planOciPush)
+
+export function planOciSteps(plan: OciPushPlan): PlanStep[] {
+  return plan.steps.map((step) => ({
+    target: `registry ${plan.registry}`,
+    action:
+      step.op === 'blob'
+        ? `${step.action} blob ${step.repository}@${step.digest.slice(0, 19)} (${formatBytes(step.size)})${step.from ? ` from ${step.from}` : ''}`
+        : `${step.action} manifest ${step.repository}:${step.reference.startsWith('sha256:') ? step.reference.slice(0, 19) : step.reference}`,
+    detail: step.op === 'manifest' && step.previous ? `was ${step.previous}` : null,
+    blocked: false,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** SHA-256 over what the plan does (not the dry runs' wording): install refuses another plan. */
 export function bundlePlanDigest(input: {
@@ -237,6 +256,7 @@ export function bundlePlanDigest(input: {
     kind: input.kind,
     hosts: input.targets.hosts ?? null,
     cluster: input.targets.cluster ?? null,
+    registry: input.targets.registry ?? null,
     steps: input.steps.map((s) => [s.target, s.action, s.blocked]),
   });
   return createHash('sha256').update(canonical).digest('hex');

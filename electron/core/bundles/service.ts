@@ -36,6 +36,7 @@ import type { HostInventory } from '../hosts';
 import type { Db } from '../store';
 import { compareVersions, installedVersion, listStaged, recordInstall, stagingRoot } from './index';
 import { dryRunHosts, installOnHosts } from './host-packages';
+import { OciError, planOciLayoutPush, pushOciLayout } from './oci';
 import { applyObjects, dryRunObjects } from './k8s';
 import {
   bundlePlanDigest,
@@ -44,6 +45,7 @@ import {
   planFiles,
   planHostPackages,
   planK8sSteps,
+  planOciSteps,
   unsupportedKind,
   type InstallTargets,
 } from './plan';
@@ -268,6 +270,15 @@ export class BundleService {
     return { ...staged, directory: path.join(final, payload), signers: verified.signers };
   }
 
+  private ociOptions(targets: InstallTargets, signal: AbortSignal | undefined) {
+    return {
+      registry: targets.registry ?? '',
+      ...(targets.registryCaPem ? { caPem: targets.registryCaPem } : {}),
+      ...(targets.repository ? { repository: targets.repository } : {}),
+      ...(signal ? { signal } : {}),
+    };
+  }
+
   private staged(sha: string): { row: StagedRow; manifest: BundleManifest; dir: string } {
     const row = this.deps.db.prepare('SELECT * FROM bundle_staged WHERE manifest_sha256 = ?').get(sha) as
       StagedRow | undefined;
@@ -368,6 +379,19 @@ export class BundleService {
           );
         }
       }
+    } else if (manifest.kind === 'oci-images') {
+      if (!targets.registry) problems.push('name the registry to push the images to');
+      else {
+        chosen = { registry: targets.registry };
+        try {
+          const { plan } = await planOciLayoutPush(dir, this.ociOptions(targets, signal));
+          chosen = { registry: plan.registry };
+          steps = planOciSteps(plan);
+        } catch (e) {
+          if (!(e instanceof OciError)) throw e;
+          problems.push(`the images cannot be pushed to ${targets.registry}: ${e.message}`);
+        }
+      }
     } else if (manifest.kind === 'k8s-manifests') {
       const cluster = this.deps.clusters.resolve(targets.cluster);
       chosen = { cluster: cluster.name };
@@ -447,6 +471,27 @@ export class BundleService {
         input.hosts ?? [],
         emit,
       );
+    } else if (manifest.kind === 'oci-images') {
+      const target = `registry ${plan.steps[0]?.target.replace(/^registry /, '') ?? input.registry ?? ''}`;
+      emit({ target, phase: 'started', detail: 'pushing' });
+      try {
+        const out = await pushOciLayout(dir, {
+          ...this.ociOptions(input, options.signal),
+          onProgress: (p) =>
+            emit({ target, phase: 'started', detail: `${p.phase} ${p.step}/${p.steps} ${p.repository}` }),
+        });
+        const ok = out.verified && out.problems.length === 0;
+        const detail = ok
+          ? `pushed ${out.pushed.length}, mounted ${out.mounted.length}, already there ${out.skipped.length}; read back: every manifest and blob is there`
+          : `pushed, but the read-back found: ${out.problems.join('; ')}`;
+        results = [{ target, ok, detail }];
+        emit({ target, phase: ok ? 'done' : 'failed', detail });
+      } catch (e) {
+        if (!(e instanceof OciError)) throw e;
+        const detail = `the push stopped: ${e.message}; pushing again finishes it (what is there is skipped)`;
+        results = [{ target, ok: false, detail }];
+        emit({ target, phase: 'failed', detail });
+      }
     } else {
       const cluster = this.deps.clusters.resolve(input.cluster);
       const { objects } = parseManifestObjects(
