@@ -13,8 +13,8 @@ import { FuseV1Options, FuseVersion } from '@electron/fuses';
  *   environment or the command line.
  * - Cookie encryption on: Chromium's cookie store is encrypted with the OS key (safeStorage).
  * - Embedded ASAR integrity on and only load the app from app.asar: the app code is the archive
- *   that was packaged, checked against the hash embedded at packaging (Electron enforces the
- *   integrity check on macOS and Windows; on Linux the archive-only rule still holds).
+ *   that was packaged, checked against the hash embedded at packaging (Electron documents the
+ *   integrity check for macOS and Windows; on Linux the archive-only rule holds either way).
  * - The browser-process V8 snapshot and the file:// protocol's extra privileges are not used.
  */
 export const FUSES = Object.freeze({
