@@ -17,6 +17,7 @@ import { formatBytes, hostSelection, parseLabels, readText, str, withCore, type 
 import { POLICY_COMMANDS } from './policy-commands';
 import { TRANSFER_COMMANDS } from './transfer-commands';
 import { GPU_COMMANDS } from './gpu-commands';
+import { BUNDLE_INSTALL_COMMANDS } from './bundle-install-commands';
 import { TENANT_COMMANDS } from './tenant-commands';
 import { BUNDLE_COMMANDS } from './bundle-commands';
 import { formatFields, formatTable } from './table';
@@ -673,5 +674,6 @@ export const COMMANDS: Command[] = [
   ...GPU_COMMANDS,
   ...TENANT_COMMANDS,
   ...BUNDLE_COMMANDS,
+  ...BUNDLE_INSTALL_COMMANDS,
   ...POLICY_COMMANDS,
 ];
