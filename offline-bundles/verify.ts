@@ -10,6 +10,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   constants,
   createReadStream,
@@ -337,7 +338,14 @@ class BundleReader {
 
   private commitStaging(): string | undefined {
     const dir = this.cfg.options.stagingDir;
-    if (!dir || !this.tmpDir || !this.manifest) return undefined;
+    if (!dir || !this.manifest) return undefined;
+    if (!this.tmpDir) {
+      // A bundle without payload files still stages (an empty directory).
+      mkdirSync(dir, { recursive: true });
+      this.tmpDir = mkdtempSync(path.join(dir, '.incoming-'));
+    }
+    // mkdtemp made it 0700 while private; the staged copy is readable like its files.
+    chmodSync(this.tmpDir, 0o755);
     const final = path.join(dir, `${this.manifest.name}-${this.manifest.version}`);
     let old: string | undefined;
     try {

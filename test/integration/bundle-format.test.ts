@@ -169,6 +169,7 @@ describe('genuine bundles', () => {
     expect(walk(staged).filter((p) => statSync(path.join(staged, p)).isFile())).toEqual(
       v.manifest.files.map((f) => f.path).sort(),
     );
+    expect(statSync(staged).mode & 0o7777).toBe(0o755);
     expect(statSync(path.join(staged, 'bin', 'install.sh')).mode & 0o7777).toBe(0o755);
     expect(statSync(path.join(staged, 'data.bin')).mode & 0o7777).toBe(0o644);
     expect(readdirSync(staging)).toEqual(['genuine-2.4.0']);
@@ -308,6 +309,18 @@ describe('genuine bundles', () => {
       reason: 'wrong-hash',
     });
     expect(readdirSync(staging)).toEqual(['genuine-2.4.0']);
+  });
+
+  test('a bundle with no payload files verifies and stages an empty directory', async () => {
+    const empty = path.join(root, 'empty-src');
+    mkdirSync(empty);
+    const out = path.join(root, 'empty.tar');
+    await buildBundle({ source: empty, name: 'empty', kind: 'files', version: '1', out });
+    await signBundle(out, { privateKeyPath: alice.privateKeyPath, signer: 'alice' });
+    const staging = path.join(root, 'staging-empty');
+    const v = await verifyBundle(out, { trust: trustAll, stagingDir: staging });
+    expect(v.manifest.files).toEqual([]);
+    expect(walk(staging)).toEqual(['empty-1']);
   });
 
   test('progress, abort and inspect', async () => {
