@@ -6,6 +6,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, ipcMain, Menu, MessageChannelMain, session, type BrowserWindow } from 'electron';
+import {
+  clearPendingUpgrade,
+  decideFromDataDir,
+  detectPackaging,
+  replaceAppImage,
+} from '../core/bundles/console-upgrade';
 import { ensureDataDir, resolveDataDir } from '../core/store/data-dir';
 import { CoreProcess } from './core-process';
 import { buildMenu } from './menu';
@@ -73,8 +79,35 @@ ipcMain.on('enclave:connect', (event) => {
   event.sender.postMessage('enclave:port', null, [port2]);
 });
 
+/**
+ * A console upgrade staged from a verified bundle (electron/core/bundles/console-upgrade.ts): an
+ * AppImage is replaced and relaunched before anything else starts. True when this process is done.
+ */
+function applyStagedUpgrade(): boolean {
+  const packaging = detectPackaging({
+    isPackaged: app.isPackaged,
+    env: process.env,
+    execPath: process.execPath,
+  });
+  const decision = decideFromDataDir(dataDir, __ENCLAVE_VERSION__, packaging);
+  if (decision.action === 'replace-appimage') {
+    try {
+      replaceAppImage(dataDir, decision);
+      app.relaunch();
+      app.exit(0);
+      return true;
+    } catch (error) {
+      // The old console keeps running; the pending mark makes the next start report it failed.
+      console.error(`[enclave] the staged upgrade to ${decision.version} could not be installed:`, error);
+    }
+  }
+  if (decision.action === 'finish' || decision.action === 'failed') clearPendingUpgrade(dataDir);
+  return false;
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
+  if (applyStagedUpgrade()) return;
   hardenSession(session.defaultSession, { devtools });
   serveRenderer(session.defaultSession, RENDERER_ROOT);
   Menu.setApplicationMenu(buildMenu(devtools));

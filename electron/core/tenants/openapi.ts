@@ -205,13 +205,22 @@ class Walker {
 }
 
 /**
- * Where the documents are: beside this module in a checkout, `out/node/openapi` beside the
- * bundles (build/build.mjs copies them there; other bundles such as the benchmarks' look there too).
+ * Where the documents are: in the packaged app's resources, beside this module in a checkout, or
+ * `out/node/openapi` beside the bundles (build/build.mjs copies them there; other bundles such as
+ * the benchmarks' look there too).
  */
 function defaultSchemaDir(): string {
-  const beside = path.join(import.meta.dirname, 'openapi');
-  const bundled = path.join(import.meta.dirname, '..', 'node', 'openapi');
-  return existsSync(beside) || !existsSync(bundled) ? beside : bundled;
+  // Packaged (electron-builder's extraResources, docs/packaging.md): next to app.asar. Electron
+  // sets process.resourcesPath in every process; plain Node has none.
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  const candidates = [
+    ...(resources ? [path.join(resources, 'openapi')] : []),
+    path.join(import.meta.dirname, 'openapi'),
+    path.join(import.meta.dirname, '..', 'node', 'openapi'),
+  ];
+  return (
+    candidates.find((dir) => existsSync(path.join(dir, OPENAPI_FILES[0]))) ?? (candidates.at(-2) as string)
+  );
 }
 
 /** Reads the schema documents kept beside this module (`dir` to read them from elsewhere). */
