@@ -47,12 +47,14 @@ export function formatBytes(n: number): string {
 // ---------------------------------------------------------------------------------------------
 // files
 
-export function planFiles(manifest: ManifestLike, stagedDir: string): PlanStep[] {
+export function planFiles(manifest: ManifestLike): PlanStep[] {
   const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
   return [
     {
       target: 'workstation',
-      action: `keep ${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${stagedDir}`,
+      // No folder in the plan: one made from the medium and one made from the staged copy are the
+      // same plan (and digest).
+      action: `keep ${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'} (${formatBytes(bytes)}) in the staging area`,
       detail: manifest.files.map((f) => f.path).join('\n') || null,
       blocked: false,
     },

@@ -360,7 +360,7 @@ export class BundleService {
     const unsupported = unsupportedKind(manifest.kind);
     if (unsupported) problems.push(unsupported);
     else if (manifest.kind === 'files') {
-      steps = planFiles(manifest, dir);
+      steps = planFiles(manifest);
     } else if (manifest.kind === 'host-packages') {
       const layout = hostPackagesLayout(manifest);
       problems.push(...layout.problems);
