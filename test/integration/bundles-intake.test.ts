@@ -185,9 +185,14 @@ describe('bundle verification and intake', () => {
 
   it('imports into staging with re-verification (copy identical, payload staged), audited; a viewer may not', async () => {
     expect((await failure(viewer.call('bundles.import', { path: good.path }))).code).toBe('FORBIDDEN');
-    // A crashed import's leftovers are removed by the next one.
-    mkdirSync(path.join(staging(), '.part-deadbeef'), { recursive: true });
-    writeFileSync(path.join(staging(), '.part-deadbeef', 'bundle.tar'), 'half a copy');
+    // A crashed import's leftovers (its process is gone) are removed by the next one; another live
+    // process's import in progress (pid 1 is always alive) is left alone.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const crashed = path.join(staging(), `.part-${deadPid}-deadbeef`);
+    const running = path.join(staging(), '.part-1-cafe');
+    mkdirSync(crashed, { recursive: true });
+    writeFileSync(path.join(crashed, 'bundle.tar'), 'half a copy');
+    mkdirSync(running);
     const events: VerifyProgress[] = [];
     const s = await admin.call('bundles.import', { path: good.path }, { onEvent: (e) => events.push(e) });
     expect(s).toMatchObject({
@@ -201,7 +206,8 @@ describe('bundle verification and intake', () => {
       readFileSync(good.path),
     );
     expect(readFileSync(path.join(s.directory, 'README.txt'), 'utf8')).toBe('hello enclave\n');
-    expect(readdirSync(staging()).sort()).toEqual([s.manifestSha256]);
+    expect(readdirSync(staging()).sort()).toEqual(['.part-1-cafe', s.manifestSha256]);
+    rmSync(running, { recursive: true });
     expect(lastEntry()).toMatchObject({
       procedure: 'bundles.import',
       outcome: 'ok',

@@ -95,6 +95,15 @@ interface StagedRow {
   staged_at: string;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const refusalMessage = (e: BundleRefusal) => `the bundle was refused (${e.reason}): ${e.message}`;
 
 export class BundleService {
@@ -168,11 +177,22 @@ export class BundleService {
     }
   }
 
-  /** Partial copies an interrupted import left behind (this process or a crashed one). */
+  /** Imports running in this process, by their `.part-` folder name. */
+  private readonly active = new Set<string>();
+
+  /**
+   * Partial copies an interrupted import left behind: this process's that are no longer running,
+   * and any whose process is gone (a crash, a killed CLI). Another live console's are left alone.
+   */
   private removePartials(): void {
     if (!existsSync(this.root)) return;
     for (const name of readdirSync(this.root)) {
-      if (name.startsWith('.part-')) rmSync(path.join(this.root, name), { recursive: true, force: true });
+      const m = /^\.part-(\d+)-/.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      const mine = pid === process.pid;
+      if (mine ? this.active.has(name) : processAlive(pid)) continue;
+      rmSync(path.join(this.root, name), { recursive: true, force: true });
     }
   }
 
@@ -189,8 +209,25 @@ export class BundleService {
   ): Promise<StagedBundle & { signers: { name: string; fingerprint: string }[] }> {
     const total = this.sizeOf(file);
     this.removePartials();
-    const part = path.join(this.root, `.part-${randomBytes(8).toString('hex')}`);
+    const partName = `.part-${process.pid}-${randomBytes(8).toString('hex')}`;
+    const part = path.join(this.root, partName);
     await mkdir(part, { recursive: true, mode: 0o700 });
+    this.active.add(partName);
+    try {
+      return await this.importInto(file, part, total, operator, options);
+    } finally {
+      this.active.delete(partName);
+      rmSync(part, { recursive: true, force: true }); // gone already once renamed into place
+    }
+  }
+
+  private async importInto(
+    file: string,
+    part: string,
+    total: number,
+    operator: string,
+    options: { signal?: AbortSignal; emit?: Emit<VerifyProgress> },
+  ): Promise<StagedBundle & { signers: { name: string; fingerprint: string }[] }> {
     const meter = progressMeter('copying', total, options.emit);
     let verified: VerifiedBundle;
     try {
