@@ -54,7 +54,7 @@ import {
 
 const DEFAULT_MAX_FILES = 100_000;
 const DEFAULT_MAX_BYTES = 256 * 2 ** 30;
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 4 << 20;
 
 type Source = string | NodeJS.ReadableStream;
 
