@@ -341,6 +341,45 @@ describe('bundle verification and intake', () => {
     expect((await viewer.call('bundles.list', {})).map((r) => r.name)).toEqual(['site-docs']);
   });
 
+  it('stages a console upgrade for the next start, and refuses a downgrade in the plan', async () => {
+    const upgrade = (version: string) =>
+      makeBundle(work, {
+        name: 'enclave-console',
+        kind: 'console-upgrade',
+        version,
+        files: {
+          [`enclave-console-${version}-x86_64.AppImage`]: [`#!/bin/sh\necho console ${version}\n`, 0o755],
+          'RELEASE-NOTES.md': `# ${version}\n`,
+        },
+        signers: [alice],
+        now: now(),
+        out: path.join(work, `console-${version}.tar`),
+      });
+    const old = await upgrade('0.0.1');
+    const oldPlan = await admin.call('bundles.plan', { path: old.path });
+    expect(oldPlan.problems).toEqual([
+      `version 0.0.1 is older than the running ${__ENCLAVE_VERSION__}: downgrades are refused`,
+    ]);
+    const next = await upgrade('99.0.0');
+    const s = await admin.call('bundles.import', { path: next.path });
+    const plan = await admin.call('bundles.plan', { staged: s.manifestSha256 });
+    expect(plan.problems).toEqual([]);
+    expect(plan.steps[0]?.action).toBe(
+      `stage console 99.0.0 (appimage) as the next version; running now: ${__ENCLAVE_VERSION__}`,
+    );
+    const out = await admin.call('bundles.install', {
+      staged: s.manifestSha256,
+      planDigest: plan.planDigest,
+    });
+    expect(out.installed).toBe(true);
+    expect(existsSync(path.join(t.dir, 'upgrades', '99.0.0'))).toBe(true);
+    expect(existsSync(path.join(t.dir, 'upgrades', 'pending.json'))).toBe(true);
+    expect((await viewer.call('bundles.list', {})).find((r) => r.name === 'enclave-console')).toMatchObject({
+      version: '99.0.0',
+      kind: 'console-upgrade',
+    });
+  });
+
   it('asks for the registry of an oci-images bundle before it can plan a push', async () => {
     const b = await makeBundle(work, {
       name: 'images',

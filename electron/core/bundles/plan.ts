@@ -30,7 +30,13 @@ export interface InstallTargets {
 }
 
 /** Kinds this console installs itself; the others are wired in when their installers land. */
-export const INSTALLABLE_KINDS = new Set(['files', 'host-packages', 'k8s-manifests', 'oci-images']);
+export const INSTALLABLE_KINDS = new Set([
+  'files',
+  'host-packages',
+  'k8s-manifests',
+  'oci-images',
+  'console-upgrade',
+]);
 
 export function unsupportedKind(kind: string): string | undefined {
   if (INSTALLABLE_KINDS.has(kind)) return undefined;

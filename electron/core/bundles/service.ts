@@ -36,7 +36,13 @@ import type { HostInventory } from '../hosts';
 import type { Db } from '../store';
 import { compareVersions, installedVersion, listStaged, recordInstall, stagingRoot } from './index';
 import { dryRunHosts, installOnHosts } from './host-packages';
-import { OciError, planOciLayoutPush, pushOciLayout } from './oci';
+import {
+  checkUpgradeVersion,
+  ConsoleUpgradeError,
+  consoleUpgradePayload,
+  stageConsoleUpgrade,
+} from './console-upgrade';
+import { findOciLayout, OciError, planOciLayoutPush, pushOciLayout } from './oci';
 import { applyObjects, dryRunObjects } from './k8s';
 import {
   bundlePlanDigest,
@@ -114,8 +120,14 @@ export class BundleService {
       clock: Clock;
       hosts: HostInventory;
       clusters: ClusterService;
+      /** The console version running (console-upgrade refuses it and older ones). */
+      runningVersion?: string;
     },
   ) {}
+
+  private get runningVersion(): string {
+    return this.deps.runningVersion ?? __ENCLAVE_VERSION__;
+  }
 
   private get root() {
     return stagingRoot(this.deps.dataDir);
@@ -416,12 +428,32 @@ export class BundleService {
           );
         }
       }
+    } else if (manifest.kind === 'console-upgrade') {
+      try {
+        const { packages, releaseNotes } = consoleUpgradePayload(manifest);
+        const version = checkUpgradeVersion(this.runningVersion, manifest.version);
+        if (!version.ok) problems.push(version.message);
+        steps = [
+          {
+            target: 'workstation',
+            action: `stage console ${manifest.version} (${packages.map((p) => p.format).join(', ')}) as the next version; running now: ${this.runningVersion}`,
+            detail: `release notes: ${releaseNotes}\nan AppImage console replaces itself at its next start; a deb or rpm install is done with the package tool (the command is shown in Settings)`,
+            blocked: false,
+          },
+        ];
+      } catch (e) {
+        if (!(e instanceof ConsoleUpgradeError)) throw e;
+        problems.push(`not a usable console upgrade: ${e.message}`);
+      }
     } else if (manifest.kind === 'oci-images') {
       if (!targets.registry) problems.push('name the registry to push the images to');
       else {
         chosen = { registry: targets.registry };
         try {
-          const { plan } = await planOciLayoutPush(dir, this.ociOptions(targets, signal));
+          const { plan } = await planOciLayoutPush(
+            await findOciLayout(dir),
+            this.ociOptions(targets, signal),
+          );
           chosen = { registry: plan.registry };
           steps = planOciSteps(plan);
         } catch (e) {
@@ -508,11 +540,41 @@ export class BundleService {
         input.hosts ?? [],
         emit,
       );
+    } else if (manifest.kind === 'console-upgrade') {
+      try {
+        const staged = stageConsoleUpgrade({
+          dataDir: this.deps.dataDir,
+          runningVersion: this.runningVersion,
+          stagedPayloadDir: dir,
+          manifest,
+          manifestSha256: input.staged,
+          signers: JSON.parse(this.staged(input.staged).row.signers) as {
+            name: string;
+            fingerprint: string;
+          }[],
+          now: this.deps.clock.now(),
+        });
+        results = [
+          {
+            target: 'workstation',
+            ok: true,
+            detail: `console ${staged.version} staged in ${staged.dir}; it is installed at the next start (AppImage) or with the package tool (deb, rpm): see Settings`,
+          },
+        ];
+      } catch (e) {
+        if (!(e instanceof ConsoleUpgradeError)) throw e;
+        results = [{ target: 'workstation', ok: false, detail: `not staged: ${e.message}` }];
+      }
+      emit({
+        target: 'workstation',
+        phase: results[0]?.ok ? 'done' : 'failed',
+        detail: results[0]?.detail ?? '',
+      });
     } else if (manifest.kind === 'oci-images') {
       const target = `registry ${plan.steps[0]?.target.replace(/^registry /, '') ?? input.registry ?? ''}`;
       emit({ target, phase: 'started', detail: 'pushing' });
       try {
-        const out = await pushOciLayout(dir, {
+        const out = await pushOciLayout(await findOciLayout(dir), {
           ...this.ociOptions(input, options.signal),
           onProgress: (p) =>
             emit({ target, phase: 'started', detail: `${p.phase} ${p.step}/${p.steps} ${p.repository}` }),
