@@ -76,10 +76,10 @@ export function recordInstall(
   })();
 }
 
-/** Bundle files: `*.tar` (split bundles' parts are joined by the format's own tools first). */
-const isBundleFile = (name: string) => name.endsWith('.tar') && !name.startsWith('.');
+/** Bundle files: `*.tar` or `*.tar.gz` (split bundles' parts are joined with `enclave bundle join` first). */
+const isBundleFile = (name: string) => /\.tar(\.gz)?$/.test(name) && !name.startsWith('.');
 
-/** `.tar` files in a folder and its sub-folders, two levels deep; hidden entries skipped. */
+/** Bundle files in a folder and its sub-folders, two levels deep; hidden entries skipped. */
 export function findBundleFiles(root: string, medium: string | null, depth = 2): FoundBundle[] {
   const out: FoundBundle[] = [];
   const visit = (dir: string, level: number) => {
