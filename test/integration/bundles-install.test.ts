@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -363,3 +365,107 @@ spec:
     expect(cms.objects[0]?.action).toBe('create'); // the good object was not applied either
   });
 });
+
+const REGISTRY_BIN = '/usr/bin/docker-registry';
+const registryReason = existsSync(REGISTRY_BIN) ? '' : `no ${REGISTRY_BIN} (apt-get install docker-registry)`;
+if (registryReason)
+  console.log(`bundles-install: oci-images into a registry skipped here: ${registryReason}`);
+
+/** A one-image OCI layout (config, one layer, manifest, index.json naming tag v1) as bundle files. */
+function ociLayoutFiles(): Record<string, Buffer | string> {
+  const files: Record<string, Buffer | string> = {
+    'oci-layout': JSON.stringify({ imageLayoutVersion: '1.0.0' }),
+  };
+  const blob = (bytes: Buffer, mediaType: string) => {
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    files[`blobs/sha256/${hex}`] = bytes;
+    return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const layer = blob(randomBytes(64 * 1024), 'application/vnd.oci.image.layer.v1.tar+gzip');
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    ),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config,
+        layers: [layer],
+      }),
+    ),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  files['index.json'] = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+  });
+  return files;
+}
+
+describe.skipIf(registryReason !== '')(
+  `oci-images into a registry on loopback${registryReason ? ` (skipped: ${registryReason})` : ''}`,
+  () => {
+    let registry: ChildProcess | undefined;
+    let url: string;
+    beforeAll(async () => {
+      const dir = mkdtempSync(path.join(work, 'registry-'));
+      const port = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+      });
+      writeFileSync(
+        path.join(dir, 'config.yml'),
+        `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+      );
+      registry = spawn(REGISTRY_BIN, ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+      url = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 300; i++) {
+        const up = await fetch(`${url}/v2/`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (up) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('docker-registry did not answer on /v2/');
+    }, 30_000);
+    afterAll(() => {
+      registry?.kill('SIGTERM');
+    });
+
+    it('plans the push, pushes through bundles.install, reads back, and a second plan skips everything', async () => {
+      const b = await makeBundle(work, {
+        name: 'app-images',
+        kind: 'oci-images',
+        version: '1.0.0',
+        files: Object.fromEntries(Object.entries(ociLayoutFiles()).map(([p, v]) => [`layout/${p}`, v])),
+        signers: [alice],
+        now: now(),
+      });
+      const s = await admin.call('bundles.import', { path: b.path });
+      const target = { staged: s.manifestSha256, registry: url, repository: 'enclave/app' };
+      const plan = await admin.call('bundles.plan', target);
+      expect(plan.problems).toEqual([]);
+      expect(plan.steps.map((x) => x.action.split(' ').slice(0, 2).join(' '))).toEqual([
+        'push blob',
+        'push blob',
+        'push manifest',
+      ]);
+      expect(plan.steps.at(-1)?.action).toBe('push manifest enclave/app:v1');
+      const out = await admin.call('bundles.install', { ...target, planDigest: plan.planDigest });
+      expect(out.installed).toBe(true);
+      expect(out.results[0]?.detail).toMatch(/^pushed 3, mounted 0, already there 0; read back/);
+      const tags = (await (await fetch(`${url}/v2/enclave/app/tags/list`)).json()) as { tags: string[] };
+      expect(tags.tags).toEqual(['v1']);
+      const again = await admin.call('bundles.plan', target);
+      expect(again.steps.every((x) => x.action.startsWith('skip '))).toBe(true);
+    });
+  },
+);
