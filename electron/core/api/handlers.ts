@@ -344,7 +344,8 @@ export function createHandlers(s: CoreServices): Handlers {
     'tenants.capacity': ({ cluster }) => tenants.capacity(cluster),
     'bundles.list': () => listBundles(s.db),
     'bundles.trust': () => readTrust(s.db),
-    'bundles.trustAddSigner': (input, { session }) => addSigner(s.db, input, signedIn(session), s.clock.now()),
+    'bundles.trustAddSigner': (input, { session }) =>
+      addSigner(s.db, input, signedIn(session), s.clock.now()),
     'bundles.trustRemoveSigner': ({ name }) => removeSigner(s.db, name),
     'bundles.trustSetThreshold': ({ kind, threshold }, { session }) =>
       setThreshold(s.db, kind, threshold, signedIn(session), s.clock.now()),
@@ -356,8 +357,8 @@ export function createHandlers(s: CoreServices): Handlers {
     'bundles.verify': ({ path: file }, { signal, emit }) => bundles.verify(file, { signal, emit }),
     'bundles.import': ({ path: file }, { session, signal, emit }) =>
       bundles.import(file, signedIn(session), { signal, emit }),
-    'bundles.plan': (ref, { signal }) => bundles.plan(ref, { signal }),
+    'bundles.plan': (ref, { session, signal }) => bundles.plan(ref, { signal, roles: session?.roles ?? [] }),
     'bundles.install': (input, { session, signal, emit }) =>
-      bundles.install(input, signedIn(session), { signal, emit }),
+      bundles.install(input, signedIn(session), { signal, emit, roles: session?.roles ?? [] }),
   };
 }

@@ -38,6 +38,25 @@ export const INSTALLABLE_KINDS = new Set([
   'console-upgrade',
 ]);
 
+/**
+ * Who may plan and install each kind, on top of the procedures' roles: the same people who may
+ * change those targets directly (hosts.run/upload, tenants.apply, the workstation itself).
+ */
+export const KIND_ROLES: Record<string, readonly string[]> = {
+  files: ['operator', 'tenant-admin', 'admin'],
+  'host-packages': ['operator', 'admin'],
+  'oci-images': ['operator', 'admin'],
+  'k8s-manifests': ['tenant-admin', 'admin'],
+  'console-upgrade': ['admin'],
+};
+
+/** Null when the roles may install this kind, else the operator-worded refusal. */
+export function kindRefusal(kind: string, roles: readonly string[]): string | null {
+  const allowed = KIND_ROLES[kind] ?? ['admin'];
+  if (roles.some((r) => allowed.includes(r))) return null;
+  return `your roles (${roles.join(', ')}) do not allow installing ${kind} bundles; that needs one of: ${allowed.join(', ')}`;
+}
+
 export function unsupportedKind(kind: string): string | undefined {
   if (INSTALLABLE_KINDS.has(kind)) return undefined;
   return `${kind} bundles cannot be installed by this console yet (not supported yet): import keeps the verified copy in the staging area`;

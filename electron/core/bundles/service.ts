@@ -52,6 +52,7 @@ import {
   planHostPackages,
   planK8sSteps,
   planOciSteps,
+  kindRefusal,
   unsupportedKind,
   type InstallTargets,
 } from './plan';
@@ -365,10 +366,16 @@ export class BundleService {
   /** Plans from a staged bundle, or from a file verified now into a scratch staging folder. */
   async plan(
     ref: ({ staged: string } | { path: string }) & InstallTargets,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; roles?: readonly string[] } = {},
   ): Promise<BundlePlan> {
+    const mayKind = (kind: string) => {
+      const refusal = options.roles ? kindRefusal(kind, options.roles) : null;
+      if (refusal)
+        throw new ConsoleError('FORBIDDEN', refusal, { hint: 'ask someone who may change those targets' });
+    };
     if ('staged' in ref) {
       const { manifest, dir } = this.staged(ref.staged);
+      mayKind(manifest.kind);
       this.checkStaged(manifest, dir);
       return this.planFor(manifest, ref.staged, dir, ref, options.signal);
     }
@@ -384,6 +391,7 @@ export class BundleService {
         throw e;
       }
       const dir = v.stagedAt ?? scratch;
+      mayKind(v.manifest.kind);
       return await this.planFor(v.manifest, v.manifestSha256, dir, ref, options.signal);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
@@ -500,7 +508,7 @@ export class BundleService {
   async install(
     input: { staged: string; planDigest: string } & InstallTargets,
     operator: string,
-    options: { signal?: AbortSignal; emit?: Emit<InstallEvent> } = {},
+    options: { signal?: AbortSignal; emit?: Emit<InstallEvent>; roles?: readonly string[] } = {},
   ): Promise<{ plan: BundlePlan; results: TargetResult[]; installed: boolean; installedAt: string | null }> {
     const emit = options.emit ?? (() => undefined);
     const { manifest, dir } = this.staged(input.staged);
