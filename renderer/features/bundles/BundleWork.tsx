@@ -59,6 +59,7 @@ export function BundleWork({ path, onChanged }: { path: string; onChanged: () =>
   const [hosts, setHosts] = useState('');
   const [cluster, setCluster] = useState('');
   const [registry, setRegistry] = useState('');
+  const [repository, setRepository] = useState('');
   const clusters = useProcedure('clusters.list', {});
 
   useEffect(() => {
@@ -82,7 +83,8 @@ export function BundleWork({ path, onChanged }: { path: string; onChanged: () =>
       .filter(Boolean);
     if (need === 'hosts') return list.length ? { hosts: list } : {};
     if (need === 'cluster') return cluster ? { cluster } : {};
-    if (need === 'registry') return registry ? { registry } : {};
+    if (need === 'registry')
+      return { ...(registry ? { registry } : {}), ...(repository ? { repository } : {}) };
     return {};
   };
 
@@ -194,6 +196,11 @@ export function BundleWork({ path, onChanged }: { path: string; onChanged: () =>
             {need === 'registry' && (
               <Field label="Registry" hint="https://registry.enclave:5000, or http://127.0.0.1:PORT">
                 {(p) => <input {...p} value={registry} onChange={(e) => setRegistry(e.target.value)} />}
+              </Field>
+            )}
+            {need === 'registry' && (
+              <Field label="Repository" hint="For images named only by a tag, e.g. enclave/app (optional).">
+                {(p) => <input {...p} value={repository} onChange={(e) => setRepository(e.target.value)} />}
               </Field>
             )}
             <div className="form-actions">
