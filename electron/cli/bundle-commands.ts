@@ -1,7 +1,7 @@
 // `enclave bundle keygen|build|sign|verify|inspect|extract|split|join` (design.md §8,
 // docs/bundle-format.md). These are the connected build side's and the auditor's tools: they
 // need no sign-in and no data directory. Exit 3 when verification refuses a bundle.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   BUNDLE_KINDS,
@@ -20,6 +20,7 @@ import {
   type TrustStore,
   type VerifiedBundle,
 } from '../../offline-bundles';
+import { assembleRecipe, parseRecipe, RecipeError, recipeExpiry } from '../../offline-bundles/recipe';
 import { formatBytes, readText, str, type Command, type CommandContext } from './command';
 import { EXIT, UsageError } from './exit-codes';
 import { formatFields, formatTable } from './table';
@@ -129,14 +130,16 @@ export const BUNDLE_COMMANDS: Command[] = [
   {
     words: ['bundle', 'build'],
     usage:
-      'bundle build SRC_DIR --name N --kind K --version V --out FILE [--expires DATE] [--description TEXT]',
-    summary: `Build an unsigned bundle from a directory (kinds: ${BUNDLE_KINDS.join(', ')}).`,
+      'bundle build (SRC_DIR --name N --kind K --version V --out FILE [--expires DATE] [--description TEXT] | RECIPE.yaml --out DIR|FILE)',
+    summary: `Build an unsigned bundle from a directory or a recipe (offline-bundles/recipes; kinds: ${BUNDLE_KINDS.join(', ')}).`,
     options: ['name', 'kind', 'version', 'out', 'expires', 'description'],
     async run(ctx) {
       const [source, ...extra] = ctx.positionals;
-      if (!source || extra.length) throw new UsageError('name one source directory');
+      if (!source || extra.length) throw new UsageError('name one source directory or recipe');
+      if (existsSync(source) && statSync(source).isFile() && /\.ya?ml$/.test(source))
+        return buildFromRecipe(ctx, source);
       if (!existsSync(source) || !statSync(source).isDirectory())
-        throw new UsageError(`${source} is not a directory (recipes are built by another command)`);
+        throw new UsageError(`${source} is neither a directory nor a recipe (.yaml)`);
       const kind = required(ctx, 'kind', 'KIND');
       if (!isBundleKind(kind)) throw new UsageError(`--kind ${kind}: use one of ${BUNDLE_KINDS.join(', ')}`);
       const expiresText = str(ctx.options.expires);
@@ -353,3 +356,59 @@ export const BUNDLE_COMMANDS: Command[] = [
     },
   },
 ];
+
+/** `bundle build RECIPE.yaml --out DIR|FILE`: the recipe's steps into a temporary payload, then the bundle. */
+async function buildFromRecipe(ctx: CommandContext, recipeFile: string): Promise<number> {
+  for (const option of ['name', 'kind', 'version', 'expires', 'description']) {
+    if (ctx.options[option] !== undefined)
+      throw new UsageError(`--${option} comes from the recipe; leave it out`);
+  }
+  const out = required(ctx, 'out', 'DIR|FILE');
+  let recipe;
+  try {
+    recipe = parseRecipe(readText(recipeFile, 'recipe'), { fileName: recipeFile });
+  } catch (error) {
+    if (error instanceof RecipeError) throw new UsageError(error.message);
+    throw error;
+  }
+  const file =
+    existsSync(out) && statSync(out).isDirectory()
+      ? path.join(out, `${recipe.name}-${recipe.version}.bundle.tar`)
+      : out;
+  const work = mkdtempSync(path.join(path.dirname(path.resolve(file)), '.recipe-'));
+  try {
+    const report = await assembleRecipe(recipe, path.join(work, 'payload'), {
+      onStep: (d) => process.stderr.write(`${d}\n`),
+    }).catch((error: unknown) => {
+      if (error instanceof RecipeError) {
+        process.stderr.write(`enclave: ${error.message}\n`);
+        return undefined;
+      }
+      throw error;
+    });
+    if (!report) return EXIT.failed;
+    const expires = recipeExpiry(recipe);
+    const b = await buildBundle({
+      source: path.join(work, 'payload'),
+      name: recipe.name,
+      kind: recipe.kind,
+      version: recipe.version,
+      out: file,
+      ...(expires ? { expires } : {}),
+      ...(recipe.description ? { description: recipe.description } : {}),
+      ...(recipe.targets ? { targets: recipe.targets } : {}),
+    });
+    if (ctx.json) ctx.print(JSON.stringify({ ...b, unpinned: report.unpinned }, null, 2));
+    else {
+      ctx.print(
+        `Built ${b.path}: ${b.manifest.name} ${b.manifest.version} (${b.manifest.kind}), ${b.manifest.files.length} files`,
+      );
+      for (const u of report.unpinned)
+        ctx.print(`unpinned download: pin source ${u.source} with sha256: ${u.sha256}`);
+      ctx.print(`Next: enclave bundle sign ${b.path} --key KEY`);
+    }
+    return EXIT.done;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
