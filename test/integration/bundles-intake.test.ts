@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyProgress } from '../../shared/api';
 import type { ConsoleClient } from '../../shared/client';
 import type { ConsoleError } from '../../shared/errors';
+import { splitBundle } from '../../offline-bundles';
 import { ADMIN, openTestCore, type TestCore } from '../support/core';
 import { makeBundle, makeSigner, type TestSigner } from './bundles-fixtures';
 
@@ -339,6 +340,46 @@ describe('bundle verification and intake', () => {
     );
     expect(e.message).toBe('the staged copy of a.txt in bundle notes no longer matches its manifest');
     expect((await viewer.call('bundles.list', {})).map((r) => r.name)).toEqual(['site-docs']);
+  });
+
+  it('verifies and imports a split bundle by its parts index, joined on import; a damaged part is refused by name', async () => {
+    const b = await makeBundle(work, {
+      name: 'split-docs',
+      kind: 'files',
+      version: '1.0.0',
+      files: { 'big.bin': randomBytes(2 * 1024 * 1024 + 12345) },
+      signers: [alice],
+      now: now(),
+    });
+    const partsDir = path.join(work, 'split-medium');
+    const index = splitBundle(b.path, 1024 * 1024, partsDir);
+    expect(index.parts.length).toBe(3);
+    const found = await viewer.call('bundles.scan', { path: partsDir });
+    expect(found.bundles).toEqual([
+      expect.objectContaining({ path: index.indexPath, size: readFileSync(b.path).length }),
+    ]);
+    expect(await viewer.call('bundles.verify', { path: index.indexPath })).toMatchObject({
+      verified: true,
+      manifestSha256: b.manifestSha256,
+    });
+    const s = await admin.call('bundles.import', { path: index.indexPath });
+    expect(
+      readFileSync(path.join(staging(), s.manifestSha256, 'bundle.tar')).equals(readFileSync(b.path)),
+    ).toBe(true);
+    expect(s.source).toBe(index.indexPath);
+
+    const second = path.join(partsDir, index.parts[1]?.file as string);
+    const bytes = readFileSync(second);
+    bytes[100] = (bytes[100] as number) ^ 1;
+    writeFileSync(second, bytes);
+    const r = await viewer.call('bundles.verify', { path: index.indexPath });
+    expect(r).toMatchObject({ verified: false, reason: 'damaged-part' });
+    if (!r.verified) expect(r.message).toContain(index.parts[1]?.file as string);
+    rmSync(second);
+    const gone = await failure(viewer.call('bundles.verify', { path: index.indexPath }));
+    expect(gone.message).toBe(
+      `part ${index.parts[1]?.file} of ${path.basename(b.path)} is not beside its index`,
+    );
   });
 
   it('stages a console upgrade for the next start, and refuses a downgrade in the plan', async () => {

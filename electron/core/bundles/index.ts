@@ -1,10 +1,11 @@
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { BundleRow, FoundBundle, StagedBundle } from '../../../shared/api';
 import { ConsoleError } from '../../../shared/errors';
 import { detectRemovableMedia } from '../media';
 import type { Db } from '../store';
+import { isPartsIndex } from './source';
 
 export * from './trust';
 
@@ -76,8 +77,8 @@ export function recordInstall(
   })();
 }
 
-/** Bundle files: `*.tar` or `*.tar.gz` (split bundles' parts are joined with `enclave bundle join` first). */
-const isBundleFile = (name: string) => /\.tar(\.gz)?$/.test(name) && !name.startsWith('.');
+/** Bundle files: `*.tar`, `*.tar.gz`, and split bundles by their parts index (`*.parts.json`). */
+const isBundleFile = (name: string) => /\.(tar|tar\.gz|parts\.json)$/.test(name) && !name.startsWith('.');
 
 /** Bundle files in a folder and its sub-folders, two levels deep; hidden entries skipped. */
 export function findBundleFiles(root: string, medium: string | null, depth = 2): FoundBundle[] {
@@ -95,7 +96,15 @@ export function findBundleFiles(root: string, medium: string | null, depth = 2):
       if (e.isDirectory() && level < depth) visit(full, level + 1);
       else if (e.isFile() && isBundleFile(e.name)) {
         const s = statSync(full);
-        out.push({ path: full, size: s.size, medium, modifiedAt: s.mtime.toISOString() });
+        let size = s.size;
+        if (isPartsIndex(e.name)) {
+          try {
+            size = (JSON.parse(readFileSync(full, 'utf8')) as { bytes?: number }).bytes ?? s.size;
+          } catch {
+            size = s.size; // verification says what is wrong with it
+          }
+        }
+        out.push({ path: full, size, medium, modifiedAt: s.mtime.toISOString() });
       }
     }
   };

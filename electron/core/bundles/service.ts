@@ -2,16 +2,7 @@
 // re-verification in the same streaming pass, plan per kind (pure planners fed by dry runs),
 // install with a plan digest check, record what is installed (rollback protection reads it).
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -56,6 +47,7 @@ import {
   unsupportedKind,
   type InstallTargets,
 } from './plan';
+import { bundleSource, type BundleSource } from './source';
 import { thresholdFor, trustStoreOf } from './trust';
 
 type Emit<E> = (event: E) => void;
@@ -143,26 +135,16 @@ export class BundleService {
     };
   }
 
-  private sizeOf(file: string): number {
-    const s = statSync(file, { throwIfNoEntry: false });
-    if (!s?.isFile()) {
-      throw new ConsoleError('NOT_FOUND', `there is no bundle file ${file}`, {
-        hint: 'scan the medium again; it may have been removed',
-      });
-    }
-    return s.size;
-  }
-
   /** Verifies where the file lies; a refusal is a result (and so a ledger entry), not an error. */
   async verify(
     file: string,
     options: { signal?: AbortSignal; emit?: Emit<VerifyProgress> } = {},
   ): Promise<VerifyResult> {
-    const total = this.sizeOf(file);
-    const meter = progressMeter('verifying', total, options.emit);
+    const src = bundleSource(file);
+    const meter = progressMeter('verifying', src.total, options.emit);
     const started = performance.now();
     try {
-      const v = await verifyBundle(file, {
+      const v = await verifyBundle(src.open(), {
         ...this.verifyOptions(options.signal),
         onProgress: ({ bytes }) => meter(bytes),
       });
@@ -220,14 +202,14 @@ export class BundleService {
     operator: string,
     options: { signal?: AbortSignal; emit?: Emit<VerifyProgress> } = {},
   ): Promise<StagedBundle & { signers: { name: string; fingerprint: string }[] }> {
-    const total = this.sizeOf(file);
+    const src = bundleSource(file);
     this.removePartials();
     const partName = `.part-${process.pid}-${randomBytes(8).toString('hex')}`;
     const part = path.join(this.root, partName);
     await mkdir(part, { recursive: true, mode: 0o700 });
     this.active.add(partName);
     try {
-      return await this.importInto(file, part, total, operator, options);
+      return await this.importInto(file, src, part, operator, options);
     } finally {
       this.active.delete(partName);
       rmSync(part, { recursive: true, force: true }); // gone already once renamed into place
@@ -236,11 +218,12 @@ export class BundleService {
 
   private async importInto(
     file: string,
+    src: BundleSource,
     part: string,
-    total: number,
     operator: string,
     options: { signal?: AbortSignal; emit?: Emit<VerifyProgress> },
   ): Promise<StagedBundle & { signers: { name: string; fingerprint: string }[] }> {
+    const total = src.total;
     const meter = progressMeter('copying', total, options.emit);
     let verified: VerifiedBundle;
     try {
@@ -260,7 +243,7 @@ export class BundleService {
           copy.end(callback);
         },
       });
-      const source = createReadStream(file);
+      const source = src.open();
       source.on('error', (e) => tee.destroy(e));
       copy.on('error', (e) => tee.destroy(e));
       source.pipe(tee);
@@ -379,12 +362,12 @@ export class BundleService {
       this.checkStaged(manifest, dir);
       return this.planFor(manifest, ref.staged, dir, ref, options.signal);
     }
-    this.sizeOf(ref.path);
+    const src = bundleSource(ref.path);
     const scratch = path.join(this.deps.dataDir, 'bundles', 'scratch', randomBytes(8).toString('hex'));
     try {
       let v: VerifiedBundle;
       try {
-        v = await verifyBundle(ref.path, { ...this.verifyOptions(options.signal), stagingDir: scratch });
+        v = await verifyBundle(src.open(), { ...this.verifyOptions(options.signal), stagingDir: scratch });
       } catch (e) {
         if (e instanceof BundleRefusal)
           throw new ConsoleError('FAILED', refusalMessage(e), { hint: 'a refused bundle cannot be planned' });
