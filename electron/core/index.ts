@@ -14,6 +14,7 @@ import {
   type AuditRecord,
 } from './ledger';
 import { openDatabase, SecretsVault, type Db, type OsKeyring } from './store';
+import { consoleUpgrades } from './workstation';
 
 export interface ConsoleCore {
   dataDir: string;
@@ -104,7 +105,14 @@ export async function openConsole(options: OpenOptions): Promise<ConsoleCore> {
     durationMs: 0,
     transport: 'system',
   });
-  if (options.recordLifecycle) ledger.append(lifecycle('system.start'));
+  if (options.recordLifecycle) {
+    // The running version and any staged or pending console upgrade, as this start found them.
+    const start = lifecycle('system.start');
+    ledger.append({
+      ...start,
+      input: { ...(start.input as object), upgrades: consoleUpgrades(options.dataDir) },
+    });
+  }
   // Terminal sessions a crashed console left open: finished now, and vouched for in the ledger so
   // their recordings travel with exports like any other.
   for (const r of await recoverUnfinishedRecordings(db, options.dataDir)) {

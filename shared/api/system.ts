@@ -15,6 +15,13 @@ export const SystemInfo = z.object({
   runtime: z.string(),
   /** The workstation's ledger key, for auditors to pin (null before init). */
   ledgerKey: z.object({ verifierKey: z.string(), openssh: z.string() }).nullable(),
+  /** Console upgrades staged from verified bundles; `pending` installs at the next start. */
+  upgrades: z.object({
+    staged: z.array(z.object({ version: z.string(), stagedAt: Timestamp, packages: z.array(z.string()) })),
+    pending: z
+      .object({ version: z.string(), newer: z.boolean(), attemptedAt: z.string().nullable() })
+      .nullable(),
+  }),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 

@@ -46,7 +46,10 @@ import {
   constants,
 } from 'node:fs';
 import path from 'node:path';
-import { canonicalJson, compareVersions, type BundleManifest } from '../../../offline-bundles';
+// Straight from the modules (not the package index): the Electron main bundle imports this file
+// and must not pull in node-tar.
+import { canonicalJson, compareVersions } from '../../../offline-bundles/manifest';
+import type { BundleManifest } from '../../../offline-bundles/types';
 
 export const UPGRADES_DIR = 'upgrades';
 export const PENDING_FILE = 'pending.json';

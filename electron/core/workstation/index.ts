@@ -6,6 +6,7 @@ import type { Identity } from '../identity';
 import { readLedgerPublicKey, verifierKey } from '../ledger';
 import { opensshPublicKey } from '../../../offline-bundles/sshsig';
 import { SCHEMA_VERSION, schemaVersion, type Db, type SecretsVault } from '../store';
+import { readUpgradeStatus } from '../bundles/console-upgrade';
 
 /** What `enclave info` and the Settings page show about this workstation. */
 export function workstationInfo(deps: {
@@ -29,6 +30,22 @@ export function workstationInfo(deps: {
     initialised: deps.identity.isInitialised(),
     secretsProtection: deps.vault.protection,
     runtime: `Node ${process.versions.node}${process.versions.electron ? `, Electron ${process.versions.electron}` : ''}`,
+    upgrades: consoleUpgrades(deps.dataDir),
+  };
+}
+
+/** Staged and pending console upgrades (Settings, and the ledger's system.start entry). */
+export function consoleUpgrades(dataDir: string): SystemInfo['upgrades'] {
+  const status = readUpgradeStatus(dataDir, __ENCLAVE_VERSION__);
+  return {
+    staged: status.staged.map((u) => ({ version: u.version, stagedAt: u.stagedAt, packages: u.packages })),
+    pending: status.pending
+      ? {
+          version: status.pending.version,
+          newer: status.pending.newer,
+          attemptedAt: status.pending.attemptedAt ?? null,
+        }
+      : null,
   };
 }
 

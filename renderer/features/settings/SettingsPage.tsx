@@ -32,6 +32,23 @@ export function SettingsPage() {
               <dl className="facts">
                 <dt>Version</dt>
                 <dd className="mono">{system.version}</dd>
+                <dt>Console upgrades</dt>
+                <dd>
+                  {system.upgrades.pending ? (
+                    <>
+                      <span className="mono">{system.upgrades.pending.version}</span>{' '}
+                      {system.upgrades.pending.newer
+                        ? system.upgrades.pending.attemptedAt
+                          ? 'staged; the last start could not install it (see the ledger)'
+                          : 'staged; installs at the next start'
+                        : 'staged, not newer than this console'}
+                    </>
+                  ) : system.upgrades.staged.length ? (
+                    `staged: ${system.upgrades.staged.map((u) => u.version).join(', ')}; none pending`
+                  ) : (
+                    'none staged (a console-upgrade bundle stages one)'
+                  )}
+                </dd>
                 <dt>Workstation id</dt>
                 <dd className="mono">{system.workstationId ?? 'not yet assigned'}</dd>
                 <dt>Data directory</dt>
