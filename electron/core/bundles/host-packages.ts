@@ -1,6 +1,9 @@
 // host-packages, the effectful half: copy a staged bundle's files to each host over SFTP (the
 // hosts.upload machinery: hashed on both ends, renamed into place), run the dry run, and at install
-// the install command; per-host results. The scratch folder on each host is removed afterwards.
+// the install command; per-host results. Each host works in its own scratch folder for this run
+// (named by bundle, run and host, so concurrent plans or hosts sharing a /tmp never collide),
+// removed afterwards.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { PlanStep, TargetResult } from '../../../shared/api';
 import type { HostInventory } from '../hosts';
@@ -20,100 +23,107 @@ export interface HostRunContext {
   signal?: AbortSignal | undefined;
 }
 
+type InstallEvent = { target: string; phase: 'started' | 'done' | 'failed'; detail: string };
+
 /** Last lines of a command's output, for a plan step or a result. */
 function tail(text: string, lines = 12): string {
-  const all = text.trimEnd().split('\n');
-  return all.slice(-lines).join('\n');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/**
- * Copies every payload file to `remoteDir` on each host. Returns per host the first problem, if
- * any (the host unreachable, a copy whose hash differs, no space).
- */
-async function copyTo(
-  ctx: HostRunContext,
-  names: readonly string[],
-  remoteDir: string,
-  onHost?: (host: string, detail: string) => void,
-): Promise<Map<string, string>> {
-  const failed = new Map<string, string>();
-  const dirs = new Set([
-    remoteDir,
-    ...ctx.layout.files.map((f) => path.posix.dirname(`${remoteDir}/${f.path}`)),
-  ]);
-  const mkdir = await ctx.hosts.run(
-    names,
-    `rm -rf ${shQuote(remoteDir)} && mkdir -p ${[...dirs].map(shQuote).join(' ')} && chmod 700 ${shQuote(remoteDir)}`,
-    { timeoutMs: 60_000, concurrency: CONCURRENCY, ...(ctx.signal ? { signal: ctx.signal } : {}) },
-  );
-  for (const r of mkdir) {
-    if (r.error || r.exitCode !== 0)
-      failed.set(r.host, `could not prepare ${remoteDir}: ${r.error ?? tail(r.stderr || r.stdout, 3)}`);
-  }
-  for (const f of ctx.layout.files) {
-    const live = names.filter((n) => !failed.has(n));
-    if (live.length === 0) break;
-    const out = await ctx.hosts.upload(live, {
-      localPath: path.join(ctx.stagedDir, ...f.path.split('/')),
-      remotePath: `${remoteDir}/${f.path}`,
-      mode: f.mode,
-      concurrency: CONCURRENCY,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    for (const r of out.results) {
-      if (r.error) failed.set(r.host, `copying ${f.path} failed: ${r.error}`);
-      else if (r.sha256 !== f.sha256)
-        failed.set(
-          r.host,
-          `the copy of ${f.path} hashes ${r.sha256 ?? '?'}, not ${f.sha256} as the manifest says`,
-        );
+const output = (r: { stdout: string; stderr: string }) => `${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}`;
+
+/** Runs `work` for each host, CONCURRENCY at a time, results in the hosts' order. */
+async function eachHost<T>(names: readonly string[], work: (host: string) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(names.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const i = next++;
+      results[i] = await work(names[i] as string);
     }
-    for (const n of live) if (!failed.has(n)) onHost?.(n, `copied ${f.path}`);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
+  return results;
+}
+
+/** One host's scratch session: a folder made, every payload file copied and checked, removed at the end. */
+class HostScratch {
+  readonly dir: string;
+  constructor(
+    private readonly ctx: HostRunContext,
+    readonly host: string,
+    run: string,
+  ) {
+    this.dir = `${remoteDirFor(ctx.manifestSha256)}-${run}-${host}`;
   }
-  return failed;
+
+  private options(timeoutMs: number) {
+    return { timeoutMs, concurrency: 1, ...(this.ctx.signal ? { signal: this.ctx.signal } : {}) };
+  }
+
+  /** A command on this host; `problem` is why it did not succeed, or null. */
+  async run(command: string, timeoutMs = COMMAND_TIMEOUT_MS) {
+    const [r] = await this.ctx.hosts.run([this.host], command, this.options(timeoutMs));
+    if (!r) return { problem: 'no result', text: '', exit: null };
+    const text = tail(output(r));
+    if (r.error) return { problem: r.error, text, exit: null };
+    if (r.exitCode !== 0) return { problem: `exit ${r.exitCode ?? r.signal ?? '?'}`, text, exit: r.exitCode };
+    return { problem: null, text, exit: 0 };
+  }
+
+  /** Copies every payload file; the first problem, or null. */
+  async copy(): Promise<string | null> {
+    const dirs = new Set([
+      this.dir,
+      ...this.ctx.layout.files.map((f) => path.posix.dirname(`${this.dir}/${f.path}`)),
+    ]);
+    const made = await this.run(`umask 077 && mkdir -p ${[...dirs].map(shQuote).join(' ')}`, 60_000);
+    if (made.problem) return `could not make ${this.dir}: ${made.problem} ${made.text}`.trim();
+    for (const f of this.ctx.layout.files) {
+      const out = await this.ctx.hosts.upload([this.host], {
+        localPath: path.join(this.ctx.stagedDir, ...f.path.split('/')),
+        remotePath: `${this.dir}/${f.path}`,
+        mode: f.mode,
+        concurrency: 1,
+        ...(this.ctx.signal ? { signal: this.ctx.signal } : {}),
+      });
+      const r = out.results[0];
+      if (!r || r.error) return `copying ${f.path} failed: ${r?.error ?? 'no result'}`;
+      if (r.sha256 !== f.sha256)
+        return `the copy of ${f.path} hashes ${r.sha256 ?? '?'}, not ${f.sha256} as the manifest says`;
+    }
+    return null;
+  }
+
+  async remove(): Promise<void> {
+    await this.ctx.hosts
+      .run([this.host], `rm -rf ${shQuote(this.dir)}`, { timeoutMs: 60_000, concurrency: 1 })
+      .catch(() => undefined);
+  }
 }
 
-async function cleanUp(ctx: HostRunContext, names: readonly string[], remoteDir: string): Promise<void> {
-  if (names.length === 0) return;
-  await ctx.hosts.run(names, `rm -rf ${shQuote(remoteDir)}`, { timeoutMs: 60_000, concurrency: CONCURRENCY });
-}
-
-/** The plan's read: copy, dry run, remove. Each host's step carries the dry run's output. */
+/** The plan's read: per host, copy, dry run, remove. Each host's step carries the dry run's output. */
 export async function dryRunHosts(
   ctx: HostRunContext,
   names: readonly string[],
   steps: PlanStep[],
 ): Promise<PlanStep[]> {
-  const remoteDir = `${remoteDirFor(ctx.manifestSha256)}-plan`;
-  const { dryRun } = hostCommands(ctx.layout, ctx.manifest, remoteDir);
-  try {
-    const failed = await copyTo(ctx, names, remoteDir);
-    const live = names.filter((n) => !failed.has(n));
-    const runs = await ctx.hosts.run(live, dryRun, {
-      timeoutMs: COMMAND_TIMEOUT_MS,
-      concurrency: CONCURRENCY,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    const byHost = new Map(runs.map((r) => [r.host, r]));
-    return steps.map((step, i) => {
-      const host = names[i] as string;
-      const copyProblem = failed.get(host);
+  const run = `plan-${randomBytes(4).toString('hex')}`;
+  return eachHost(names, async (host) => {
+    const i = names.indexOf(host);
+    const step = steps[i] as PlanStep;
+    const scratch = new HostScratch(ctx, host, run);
+    try {
+      const copyProblem = await scratch.copy();
       if (copyProblem) return { ...step, detail: copyProblem, blocked: true };
-      const r = byHost.get(host);
-      if (!r || r.error)
-        return { ...step, detail: `the dry run did not run: ${r?.error ?? 'no result'}`, blocked: true };
-      const output = tail(`${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}`);
-      if (r.exitCode !== 0)
-        return {
-          ...step,
-          detail: `the dry run failed (exit ${r.exitCode ?? r.signal ?? '?'}):\n${output}`,
-          blocked: true,
-        };
-      return { ...step, detail: `dry run: ${output || 'ok'}` };
-    });
-  } finally {
-    await cleanUp(ctx, names, remoteDir).catch(() => undefined);
-  }
+      const r = await scratch.run(hostCommands(ctx.layout, ctx.manifest, scratch.dir).dryRun);
+      if (r.problem)
+        return { ...step, detail: `the dry run failed (${r.problem}):\n${r.text}`.trimEnd(), blocked: true };
+      return { ...step, detail: `dry run: ${r.text || 'ok'}` };
+    } finally {
+      await scratch.remove();
+    }
+  });
 }
 
 /**
@@ -123,55 +133,36 @@ export async function dryRunHosts(
 export async function installOnHosts(
   ctx: HostRunContext,
   names: readonly string[],
-  emit: (e: { target: string; phase: 'started' | 'done' | 'failed'; detail: string }) => void,
+  emit: (e: InstallEvent) => void,
 ): Promise<TargetResult[]> {
-  const remoteDir = remoteDirFor(ctx.manifestSha256);
-  const { dryRun, install } = hostCommands(ctx.layout, ctx.manifest, remoteDir);
-  for (const n of names) emit({ target: `host ${n}`, phase: 'started', detail: 'copying' });
-  const results = new Map<string, TargetResult>();
-  const fail = (host: string, detail: string) => {
-    results.set(host, { target: `host ${host}`, ok: false, detail });
-    emit({ target: `host ${host}`, phase: 'failed', detail });
-  };
-  try {
-    const copyFailed = await copyTo(ctx, names, remoteDir);
-    for (const [host, why] of copyFailed) fail(host, `nothing installed: ${why}`);
-    const copied = names.filter((n) => !copyFailed.has(n));
-    const options = {
-      timeoutMs: COMMAND_TIMEOUT_MS,
-      concurrency: CONCURRENCY,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
+  const run = `install-${randomBytes(4).toString('hex')}`;
+  return eachHost(names, async (host): Promise<TargetResult> => {
+    const target = `host ${host}`;
+    const fail = (detail: string): TargetResult => {
+      emit({ target, phase: 'failed', detail });
+      return { target, ok: false, detail };
     };
-    const checked = await ctx.hosts.run(copied, dryRun, options);
-    const ready: string[] = [];
-    for (const r of checked) {
-      if (r.error || r.exitCode !== 0)
-        fail(
-          r.host,
-          `nothing installed: the dry run failed: ${r.error ?? tail(`${r.stdout}\n${r.stderr}`, 6)}`,
-        );
-      else ready.push(r.host);
+    if (ctx.signal?.aborted) return fail('nothing was done (cancelled)');
+    emit({ target, phase: 'started', detail: 'copying' });
+    const scratch = new HostScratch(ctx, host, run);
+    try {
+      const copyProblem = await scratch.copy();
+      if (copyProblem) return fail(`nothing installed: ${copyProblem}`);
+      const { dryRun, install } = hostCommands(ctx.layout, ctx.manifest, scratch.dir);
+      emit({ target, phase: 'started', detail: 'dry run' });
+      const checked = await scratch.run(dryRun);
+      if (checked.problem)
+        return fail(`nothing installed: the dry run failed (${checked.problem}):\n${checked.text}`);
+      emit({ target, phase: 'started', detail: 'installing' });
+      const done = await scratch.run(install);
+      if (done.exit === null && done.problem)
+        return fail(`the install did not finish (the host may be part-way; check it): ${done.problem}`);
+      if (done.problem) return fail(`the install failed (${done.problem}); check the host:\n${done.text}`);
+      const detail = `installed ${ctx.manifest.name} ${ctx.manifest.version}${done.text ? `:\n${done.text}` : ''}`;
+      emit({ target, phase: 'done', detail });
+      return { target, ok: true, detail };
+    } finally {
+      await scratch.remove();
     }
-    const ran = await ctx.hosts.run(ready, install, options);
-    for (const r of ran) {
-      const output = tail(`${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}`, 6);
-      if (r.error)
-        fail(r.host, `the install did not finish (the host may be part-way; check it): ${r.error}`);
-      else if (r.exitCode !== 0)
-        fail(
-          r.host,
-          `the install failed (exit ${r.exitCode ?? r.signal ?? '?'}); check the host:\n${output}`,
-        );
-      else {
-        const detail = `installed ${ctx.manifest.name} ${ctx.manifest.version}${output ? `:\n${output}` : ''}`;
-        results.set(r.host, { target: `host ${r.host}`, ok: true, detail });
-        emit({ target: `host ${r.host}`, phase: 'done', detail });
-      }
-    }
-  } finally {
-    await cleanUp(ctx, names, remoteDir).catch(() => undefined);
-  }
-  return names.map(
-    (n) => results.get(n) ?? { target: `host ${n}`, ok: false, detail: 'nothing was done (cancelled)' },
-  );
+  });
 }
