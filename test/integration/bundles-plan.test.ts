@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../../electron/core/bundles';
+import { compareVersions } from '../../offline-bundles/manifest';
 import {
   bundlePlanDigest,
   hostCommands,

@@ -6,6 +6,7 @@ import { ConsoleError } from '../../../shared/errors';
 import { detectRemovableMedia } from '../media';
 import type { Db } from '../store';
 import { isPartsIndex } from './source';
+import { compareVersions } from '../../../offline-bundles/manifest';
 
 export * from './trust';
 
@@ -21,17 +22,6 @@ export function listBundles(db: Db): z.infer<typeof BundleRow>[] {
 
 export function countBundles(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM bundles').get() as { n: number }).n;
-}
-
-/** Compares dotted numeric versions ("1.10.2" > "1.9"); missing parts count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
 }
 
 /** The newest version of a bundle name installed here, for rollback protection. */

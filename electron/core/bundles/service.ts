@@ -25,7 +25,8 @@ import type { Clock } from '../clock';
 import type { ClusterService } from '../clusters/service';
 import type { HostInventory } from '../hosts';
 import type { Db } from '../store';
-import { compareVersions, installedVersion, listStaged, recordInstall, stagingRoot } from './index';
+import { compareVersions } from '../../../offline-bundles/manifest';
+import { installedVersion, listStaged, recordInstall, stagingRoot } from './index';
 import { dryRunHosts, installOnHosts } from './host-packages';
 import {
   checkUpgradeVersion,
