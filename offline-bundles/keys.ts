@@ -13,40 +13,16 @@ import {
 } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { opensshPublicKey, sshEd25519PublicBlob } from './sshsig';
+import { opensshPublicKey, sshEd25519PublicBlob, sshString, SshWireReader } from './sshsig';
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
 const AUTH_MAGIC = Buffer.from('openssh-key-v1\0');
 
-function sshString(data: Buffer | string): Buffer {
-  const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(body.length);
-  return Buffer.concat([len, body]);
-}
-
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
-}
-
-class Reader {
-  at = 0;
-  constructor(private readonly buf: Buffer) {}
-  bytes(n: number): Buffer {
-    if (this.at + n > this.buf.length) throw new Error('the key file is truncated');
-    const out = this.buf.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  u32(): number {
-    return this.bytes(4).readUInt32BE(0);
-  }
-  string(): Buffer {
-    return this.bytes(this.u32());
-  }
 }
 
 /** The raw 32-byte public key of an Ed25519 KeyObject (private or public). */
@@ -74,10 +50,10 @@ export function parsePublicKeyLine(line: string): Uint8Array {
   const [type, b64] = line.trim().split(/\s+/);
   if (type !== 'ssh-ed25519' || !b64) throw new Error('only ssh-ed25519 public keys are accepted');
   const blob = Buffer.from(b64, 'base64');
-  const r = new Reader(blob);
+  const r = new SshWireReader(blob, 'the key file');
   if (r.string().toString() !== 'ssh-ed25519') throw new Error('the key blob is not ssh-ed25519');
   const raw = r.string();
-  if (raw.length !== 32 || r.at !== blob.length) throw new Error('the ssh-ed25519 key blob is malformed');
+  if (raw.length !== 32 || !r.done()) throw new Error('the ssh-ed25519 key blob is malformed');
   return new Uint8Array(raw);
 }
 
@@ -126,7 +102,7 @@ export function readSigningKey(text: string): SigningKey {
       throw new Error('not an Ed25519 private key in OpenSSH or PKCS#8 PEM format');
     }
   }
-  const r = new Reader(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64'));
+  const r = new SshWireReader(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64'), 'the key file');
   if (!r.bytes(AUTH_MAGIC.length).equals(AUTH_MAGIC)) throw new Error('not an openssh-key-v1 private key');
   const cipher = r.string().toString();
   r.string(); // kdf name
@@ -137,7 +113,7 @@ export function readSigningKey(text: string): SigningKey {
     );
   if (r.u32() !== 1) throw new Error('the key file must hold exactly one key');
   r.string(); // public blob
-  const p = new Reader(r.string());
+  const p = new SshWireReader(r.string(), 'the key file');
   if (p.u32() !== p.u32()) throw new Error('the private key is corrupt (check bytes differ)');
   if (p.string().toString() !== 'ssh-ed25519') throw new Error('only ssh-ed25519 keys can sign bundles');
   const publicKey = new Uint8Array(p.string());

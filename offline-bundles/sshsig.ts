@@ -8,7 +8,8 @@ const MAGIC = Buffer.from('SSHSIG');
 const VERSION = 1;
 const HASH = 'sha512';
 
-function sshString(data: Buffer | string): Buffer {
+/** An SSH wire `string`: a 32-bit big-endian length, then the bytes. */
+export function sshString(data: Buffer | string): Buffer {
   const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const len = Buffer.alloc(4);
   len.writeUInt32BE(body.length);
@@ -57,11 +58,15 @@ export function sshsigSign(
   return `-----BEGIN SSH SIGNATURE-----\n${lines.join('\n')}\n-----END SSH SIGNATURE-----\n`;
 }
 
-class Reader {
+/** Reads SSH wire-format fields; `what` names the thing read in the truncation error. */
+export class SshWireReader {
   private at = 0;
-  constructor(private readonly buf: Buffer) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what = 'the SSH signature',
+  ) {}
   bytes(n: number): Buffer {
-    if (this.at + n > this.buf.length) throw new Error('the SSH signature is truncated');
+    if (this.at + n > this.buf.length) throw new Error(`${this.what} is truncated`);
     const out = this.buf.subarray(this.at, this.at + n);
     this.at += n;
     return out;
@@ -91,16 +96,16 @@ export function sshsigVerify(
   const raw = Buffer.from(body, 'base64');
   // Strict: the text must be exactly the canonical encoding of what it decodes to.
   if (raw.toString('base64') !== body) throw new Error('the SSH signature is not canonical base64');
-  const r = new Reader(raw);
+  const r = new SshWireReader(raw);
   if (!r.bytes(6).equals(MAGIC) || r.u32() !== VERSION) throw new Error('not an SSHSIG version 1 signature');
-  const keyBlob = new Reader(r.string());
+  const keyBlob = new SshWireReader(r.string());
   if (keyBlob.string().toString() !== 'ssh-ed25519')
     throw new Error('only ssh-ed25519 signatures are accepted');
   const publicKey = new Uint8Array(keyBlob.string());
   const ns = r.string().toString();
   r.string(); // reserved
   const hash = r.string().toString();
-  const sigBlob = new Reader(r.string());
+  const sigBlob = new SshWireReader(r.string());
   if (!r.done()) throw new Error('trailing bytes after the SSH signature');
   if (sigBlob.string().toString() !== 'ssh-ed25519')
     throw new Error('only ssh-ed25519 signatures are accepted');
