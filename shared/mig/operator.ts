@@ -23,13 +23,19 @@ export function modelForNodeProduct(product: string): GpuModel | undefined {
 /** The device plugin's resource for a MIG profile (`+` is not allowed in resource names). */
 export const migResource = (profile: string) => `nvidia.com/mig-${profile.replace(/\+/g, '.')}`;
 
-/** `nvidia.com/gpu` and each `nvidia.com/mig-*` a node offers once every GPU has the named layout. */
+/**
+ * `nvidia.com/gpu` and each `nvidia.com/mig-*` a node offers once every GPU has the named layout,
+ * and the GPU instances per profile name behind them.
+ */
 export function expectedNodeResources(
   model: GpuModel,
   gpus: number,
   named: NamedLayout,
-): { ok: true; resources: Record<string, number> } | { ok: false; message: string } {
+):
+  | { ok: true; resources: Record<string, number>; instances: Record<string, number> }
+  | { ok: false; message: string } {
   const resources: Record<string, number> = { 'nvidia.com/gpu': 0 };
+  const instances: Record<string, number> = {};
   for (let i = 0; i < gpus; i++) {
     const resolved = resolveLayout(named, i, model.key);
     if (!resolved.ok) return resolved;
@@ -37,9 +43,10 @@ export function expectedNodeResources(
     for (const gi of resolved.layout.gpuInstances) {
       const key = migResource(gi.profile);
       resources[key] = (resources[key] ?? 0) + 1;
+      instances[gi.profile] = (instances[gi.profile] ?? 0) + 1;
     }
   }
-  return { ok: true, resources };
+  return { ok: true, resources, instances };
 }
 
 /** GPU resources of a node's allocatable, as numbers (`nvidia.com/gpu` always present). */

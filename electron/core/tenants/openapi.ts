@@ -14,7 +14,8 @@ export const OPENAPI_FILES = [
   'apis__rbac.authorization.k8s.io__v1_openapi.json',
 ] as const;
 
-interface Schema {
+/** The subset of an OpenAPI v3 schema object these documents use (also read by the lab's emulator). */
+export interface Schema {
   $ref?: string;
   type?: string;
   format?: string;
@@ -28,10 +29,15 @@ interface Schema {
   default?: unknown;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
+  'x-kubernetes-patch-merge-key'?: string;
+  'x-kubernetes-patch-strategy'?: string;
   'x-kubernetes-group-version-kind'?: { group: string; version: string; kind: string }[];
 }
 
-interface OpenApiDocument {
+export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 

@@ -5,8 +5,9 @@
 // per MIG device under the mixed strategy), and the MIG manager's `nvidia.com/mig.config` /
 // `nvidia.com/mig.config.state` labels. Profile names and memory come from the console's MIG
 // catalogue (shared/mig), so the emulated nodes match what the lab's simulated hosts report.
-import { findModel, GPU_MODELS, modelForProductName, type GpuModel } from '../../../shared/mig/catalog';
-import { builtinLayouts, resolveLayout } from '../../../shared/mig/named-layouts';
+import type { GpuModel } from '../../../shared/mig/catalog';
+import { builtinLayouts } from '../../../shared/mig/named-layouts';
+import { expectedNodeResources, migResource, modelForNodeProduct } from '../../../shared/mig/operator';
 import type { KubeObject } from './store';
 
 export interface GpuNodeSpec {
@@ -38,20 +39,8 @@ export const GPU_OPERATOR_NAMESPACE = {
 export const MIG_CONFIG_LABEL = 'nvidia.com/mig.config';
 export const MIG_STATE_LABEL = 'nvidia.com/mig.config.state';
 
-export function modelOf(product: string): GpuModel | undefined {
-  return (
-    findModel(product) ??
-    modelForProductName(product) ??
-    GPU_MODELS.find((m) => m.productNames.some((p) => p.replace(/ /g, '-') === product))
-  );
-}
-
-/**
- * The device plugin's resource name of a MIG profile under the mixed strategy. Resource names may
- * not contain `+`, so an attribute profile (`1g.10gb+me`) is written with a dot, as mig-parted's
- * config names write it.
- */
-export const migResourceName = (profile: string) => `nvidia.com/mig-${profile.replace(/\+/g, '.')}`;
+/** The catalogue model of a product label or name: the console's own mapping. */
+export const modelOf = modelForNodeProduct;
 
 /** Extended resources and GFD labels of a node whose GPUs are in the named mig-parted layout. */
 export function gpuResources(
@@ -63,22 +52,19 @@ export function gpuResources(
   | { ok: false; message: string } {
   const named = builtinLayouts().find((l) => l.name === layoutName);
   if (!named) return { ok: false, message: `unknown MIG config ${JSON.stringify(layoutName)}` };
-  let wholeGpus = 0;
-  const counts = new Map<string, number>();
-  for (let i = 0; i < gpus; i++) {
-    const resolved = resolveLayout(named, i, model.key);
-    if (!resolved.ok) return { ok: false, message: resolved.message };
-    if (!resolved.layout.migEnabled) wholeGpus++;
-    for (const gi of resolved.layout.gpuInstances) counts.set(gi.profile, (counts.get(gi.profile) ?? 0) + 1);
-  }
+  // What the device plugin advertises is what the console expects a layout to give (one source).
+  const expected = expectedNodeResources(model, gpus, named);
+  if (!expected.ok) return expected;
   const resources: Record<string, string> = {};
   const labels: Record<string, string> = {};
-  if (wholeGpus > 0 || counts.size === 0) resources['nvidia.com/gpu'] = String(wholeGpus);
-  for (const [profile, n] of counts) {
-    resources[migResourceName(profile)] = String(n);
-    const p = model.giProfiles.find((g) => g.name === profile);
-    const base = migResourceName(profile);
+  const wholeGpus = expected.resources['nvidia.com/gpu'] ?? 0;
+  const migProfiles = Object.entries(expected.instances);
+  if (wholeGpus > 0 || migProfiles.length === 0) resources['nvidia.com/gpu'] = String(wholeGpus);
+  for (const [profile, n] of migProfiles) {
+    const base = migResource(profile);
+    resources[base] = String(n);
     labels[`${base}.count`] = String(n);
+    const p = model.giProfiles.find((g) => g.name === profile);
     if (p) {
       labels[`${base}.memory`] = String(p.memoryMiB);
       labels[`${base}.multiprocessors`] = String(p.multiprocessors);

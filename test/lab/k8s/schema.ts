@@ -5,33 +5,11 @@
 // console keeps in electron/core/tenants/openapi (never edited here).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { OpenApiDocument, Schema } from '../../../electron/core/tenants/openapi';
 import type { ResourceType } from './registry';
 
-export interface Schema {
-  $ref?: string;
-  type?: string;
-  format?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  additionalProperties?: Schema | boolean;
-  enum?: unknown[];
-  allOf?: Schema[];
-  oneOf?: Schema[];
-  default?: unknown;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
-  'x-kubernetes-list-map-keys'?: string[];
-  'x-kubernetes-map-type'?: 'atomic' | 'granular';
-  'x-kubernetes-patch-merge-key'?: string;
-  'x-kubernetes-patch-strategy'?: string;
-  'x-kubernetes-group-version-kind'?: { group: string; version: string; kind: string }[];
-}
-
-interface OpenApiDocument {
-  components: { schemas: Record<string, Schema> };
-}
+// The schema shapes are the console's own (the same documents, read by its strict validator).
+export type { Schema } from '../../../electron/core/tenants/openapi';
 
 /** `/openapi/v3` path → file, as kube-apiserver lists its group versions. */
 export const OPENAPI_PATHS: Record<string, string> = {
