@@ -1112,46 +1112,37 @@ export function parseKubeconfig(
     if (!usable(c, entry, ctx)) continue;
     const clusterName = str(ctx.body.cluster);
     const userName = str(ctx.body.user);
-    let cluster: ImportedCluster['cluster'] | undefined;
-    let user: ImportedUser | undefined;
-    if (!clusterName || !clusters.has(clusterName)) {
-      c.problem(
-        'error',
-        entry,
-        'cluster',
-        clusterName
-          ? `${entry} names cluster "${clusterName}", which the kubeconfig does not define`
-          : `${entry} names no cluster`,
-        'Add the cluster to the clusters list, or fix the name in the context.',
-        [...ctx.at, 'cluster'],
-      );
-    } else {
-      if (!checkedClusters.has(clusterName)) {
-        const cl = clusters.get(clusterName) as NamedEntry;
-        const ok = usable(c, `cluster "${clusterName}"`, cl);
-        checkedClusters.set(clusterName, ok ? checkCluster(c, clusterName, cl.body, cl.at, now) : undefined);
+    // A context names a cluster and a user; each is checked once however many contexts use it.
+    const resolve = <T>(
+      kind: 'cluster' | 'user',
+      refName: string | undefined,
+      defined: Map<string, NamedEntry>,
+      checked: Map<string, T | undefined>,
+      check: (name: string, e: NamedEntry) => T,
+    ): T | undefined => {
+      if (!refName || !defined.has(refName)) {
+        c.problem(
+          'error',
+          entry,
+          kind,
+          refName
+            ? `${entry} names ${kind} "${refName}", which the kubeconfig does not define`
+            : `${entry} names no ${kind}`,
+          `Add the ${kind} to the ${kind}s list, or fix the name in the context.`,
+          [...ctx.at, kind],
+        );
+        return undefined;
       }
-      cluster = checkedClusters.get(clusterName);
-    }
-    if (!userName || !users.has(userName)) {
-      c.problem(
-        'error',
-        entry,
-        'user',
-        userName
-          ? `${entry} names user "${userName}", which the kubeconfig does not define`
-          : `${entry} names no user`,
-        'Add the user to the users list, or fix the name in the context.',
-        [...ctx.at, 'user'],
-      );
-    } else {
-      if (!checkedUsers.has(userName)) {
-        const u = users.get(userName) as NamedEntry;
-        const ok = usable(c, `user "${userName}"`, u);
-        checkedUsers.set(userName, ok ? checkUser(c, userName, u.body, u.at, now) : undefined);
+      if (!checked.has(refName)) {
+        const e = defined.get(refName) as NamedEntry;
+        checked.set(refName, usable(c, `${kind} "${refName}"`, e) ? check(refName, e) : undefined);
       }
-      user = checkedUsers.get(userName);
-    }
+      return checked.get(refName);
+    };
+    const cluster = resolve('cluster', clusterName, clusters, checkedClusters, (n, e) =>
+      checkCluster(c, n, e.body, e.at, now),
+    );
+    const user = resolve('user', userName, users, checkedUsers, (n, e) => checkUser(c, n, e.body, e.at, now));
     if (cluster && user) {
       const imported: ImportedCluster = { context: name, current: name === currentContext, cluster, user };
       const ns = str(ctx.body.namespace);

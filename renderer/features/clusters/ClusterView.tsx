@@ -196,20 +196,17 @@ export function ClusterView({
                         </tr>
                       </thead>
                       <tbody>
-                        {capacity.data.rows.map((r) => {
-                          const free = r.offered - r.reservedByOthers;
-                          return (
-                            <tr key={r.resource} className={free < 0 ? 'reservation-over' : undefined}>
-                              <td className="cell-mono">{r.resource}</td>
-                              <td className="cell-numeric">{r.offered}</td>
-                              <td className="cell-numeric">{r.inHostLayouts ?? '—'}</td>
-                              <td className="cell-numeric">{r.reservedByOthers}</td>
-                              <td className="cell-numeric">
-                                {free < 0 ? <Badge tone="danger">over by {-free}</Badge> : free}
-                              </td>
-                            </tr>
-                          );
-                        })}
+                        {capacity.data.rows.map((r) => (
+                          <tr key={r.resource} className={r.free < 0 ? 'reservation-over' : undefined}>
+                            <td className="cell-mono">{r.resource}</td>
+                            <td className="cell-numeric">{r.offered}</td>
+                            <td className="cell-numeric">{r.inHostLayouts ?? '—'}</td>
+                            <td className="cell-numeric">{r.reservedByOthers}</td>
+                            <td className="cell-numeric">
+                              {r.free < 0 ? <Badge tone="danger">over by {-r.free}</Badge> : r.free}
+                            </td>
+                          </tr>
+                        ))}
                       </tbody>
                     </table>
                   </div>
