@@ -11,8 +11,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
 import { openBenchConsole } from './_console';
 import { report, type Figure } from './_report';
 
@@ -20,6 +18,8 @@ const TENANTS = Number(process.env.BENCH_TENANTS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_TENANT_CONCURRENCY ?? 8);
 const GOAL = 0.5;
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+/** Built by `npm run bench` (build/build.mjs builds the lab too). */
+const EMULATOR = path.resolve('out/lab/k8s.mjs');
 const EXAMPLE = readFileSync('docs/examples/tenant.yaml', 'utf8');
 
 /** The example tenant under another name, with a MIG quota the emulated fleet can hold. */
@@ -45,21 +45,36 @@ interface Emulator {
   stop(): Promise<void>;
 }
 
-async function startEmulator(entry: string, stateDir: string): Promise<Emulator> {
-  const child = spawn(process.execPath, [entry, stateDir, JSON.stringify(NODES)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+/** Emulators still running: stopped however the benchmark ends. */
+const running = new Set<ChildProcess>();
+
+/** The lab's emulator daemon (out/lab/k8s.mjs, as `lab up` runs it), ready once it writes k8s.json. */
+async function startEmulator(stateDir: string): Promise<Emulator> {
+  const child = spawn(process.execPath, [EMULATOR, '--state', stateDir, '--nodes', JSON.stringify(NODES)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the emulator exited (${code})`)));
-  });
-  const info = JSON.parse(line) as { url: string; kubeconfig: string };
+  const ready = path.join(stateDir, 'k8s.json');
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the emulator exited (${code})`))),
+  );
+  let info: { url: string; kubeconfig: string } | undefined;
+  while (!info) {
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
+    try {
+      info = JSON.parse(readFileSync(ready, 'utf8')) as { url: string; kubeconfig: string };
+    } catch {
+      // not written (completely) yet
+    }
+  }
+  running.add(child);
   return {
     child,
-    ...info,
+    url: info.url,
+    kubeconfig: readFileSync(info.kubeconfig, 'utf8'),
     stop: () =>
       new Promise((resolve) => {
+        running.delete(child);
+        child.removeAllListeners('exit');
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
@@ -102,25 +117,11 @@ async function main(): Promise<void> {
   }
   const kubectlVersion = /Client Version: (\S+)/.exec(version.stdout)?.[1] ?? 'unknown';
   const work = mkdtempSync(path.join(tmpdir(), 'bench-tenants-'));
-  const entry = path.resolve('out/bench/k8s-emulator.mjs');
-  await build({
-    entryPoints: [path.resolve('bench/_k8s-emulator-main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: entry,
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
   try {
     const specs = Array.from({ length: TENANTS }, (_, i) => tenantSpec(i));
 
     // The console: plan, apply the reviewed plan, read back, for every tenant.
-    const em1 = await startEmulator(entry, path.join(work, 'k8s-console'));
+    const em1 = await startEmulator(path.join(work, 'k8s-console'));
     const c = await consoleSide(em1, path.join(work, 'console'), specs);
     await em1.stop();
     console.log(`console: ${TENANTS} tenants in ${(c.ms / 1000).toFixed(2)} s (${c.unverified} unverified)`);
@@ -137,14 +138,14 @@ async function main(): Promise<void> {
       core.close();
     }
 
-    const em2 = await startEmulator(entry, path.join(work, 'k8s-kubectl'));
+    const em2 = await startEmulator(path.join(work, 'k8s-kubectl'));
     const kc2 = path.join(work, 'kubeconfig-2');
     writeFileSync(kc2, em2.kubeconfig, { mode: 0o600 });
     const all = kubectl(['apply', '--server-side', '--field-manager=kubectl-bench', '-f', manifests], kc2);
     await em2.stop();
     if (!all.ok) throw new Error(`kubectl apply -f DIR failed: ${all.stderr}`);
 
-    const em3 = await startEmulator(entry, path.join(work, 'k8s-kubectl-each'));
+    const em3 = await startEmulator(path.join(work, 'k8s-kubectl-each'));
     const kc3 = path.join(work, 'kubeconfig-3');
     writeFileSync(kc3, em3.kubeconfig, { mode: 0o600 });
     let eachMs = 0;
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
     ];
     report('tenants', figures);
   } finally {
+    for (const child of running) child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
 }
